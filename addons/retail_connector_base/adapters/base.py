@@ -1,0 +1,75 @@
+"""The plain-Python contract between the base and each channel.
+
+An adapter knows one channel's wire format: how its webhooks are signed, which
+header or field identifies a delivery, and how a payload becomes canonical
+data. It holds no database state; it reads the settings it needs from the
+backend it was built with, so it can be tested with any object that has those
+attributes.
+"""
+
+from typing import NamedTuple
+
+_ADAPTERS = {}
+
+
+class EventValues(NamedTuple):
+    """What the base needs to store an inbound event."""
+
+    event_key: str
+    topic: str
+    headers: dict
+
+
+class ChannelAdapter:
+    """Base class of channel adapters; subclasses set ``code``."""
+
+    code = None
+    # Lower-case header names worth keeping on the event (never secrets).
+    kept_headers = ()
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def verify_webhook(self, headers, body):
+        """Authenticate a webhook delivery before anything is parsed.
+
+        :param dict headers: request headers, keys lower-cased
+        :param bytes body: the raw body, exactly as received
+        :raise SignatureError: when the delivery is not authentic
+        """
+        raise NotImplementedError
+
+    def extract_event_values(self, headers, payload):
+        """Return the :class:`EventValues` of an authenticated delivery.
+
+        :raise PayloadError: when the key or the topic cannot be found
+        """
+        raise NotImplementedError
+
+    def to_canonical(self, topic, payload, headers):
+        """Translate a stored payload into canonical data for the importer.
+
+        Runs in the job, never in the webhook controller.
+
+        :raise PermanentError: when the payload cannot be translated
+        """
+        raise NotImplementedError
+
+    def _kept_headers(self, headers):
+        return {name: headers[name] for name in self.kept_headers if name in headers}
+
+
+def register_adapter(adapter_class):
+    """Class decorator: make ``adapter_class`` the adapter of its ``code``."""
+    if not adapter_class.code:
+        raise ValueError(f"{adapter_class.__name__} has no code")
+    _ADAPTERS[adapter_class.code] = adapter_class
+    return adapter_class
+
+
+def get_adapter_class(code):
+    """Return the adapter class registered for channel ``code``."""
+    try:
+        return _ADAPTERS[code]
+    except KeyError:
+        raise LookupError(f"No channel adapter is registered for {code!r}") from None

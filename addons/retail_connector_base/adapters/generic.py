@@ -1,0 +1,53 @@
+"""The ``generic`` channel: our canonical JSON signed the Standard Webhooks way.
+
+A custom storefront or a POS integrates without Python: it POSTs
+``{"type": "<topic>", "timestamp": "...", "data": {...}}`` to the backend's
+webhook URL with ``webhook-id``, ``webhook-timestamp`` and
+``webhook-signature`` headers.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from ..exceptions import PayloadError
+from ..utils import permanent_error_from_pydantic
+from . import standard_webhooks
+from .base import ChannelAdapter, EventValues, register_adapter
+
+
+class GenericEnvelope(BaseModel):
+    """The envelope every generic delivery carries."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(min_length=1, max_length=128)
+    timestamp: datetime | None = None
+    data: dict[str, Any]
+
+
+@register_adapter
+class GenericAdapter(ChannelAdapter):
+    code = "generic"
+    kept_headers = ("webhook-id", "webhook-timestamp", "user-agent")
+
+    def verify_webhook(self, headers, body):
+        standard_webhooks.verify(self.backend.webhook_secret, headers, body)
+
+    def extract_event_values(self, headers, payload):
+        topic = payload.get("type") if isinstance(payload, dict) else None
+        if not isinstance(topic, str) or not topic:
+            raise PayloadError("the body has no 'type' (the event topic)")
+        return EventValues(
+            event_key=headers["webhook-id"],
+            topic=topic,
+            headers=self._kept_headers(headers),
+        )
+
+    def to_canonical(self, topic, payload, headers):
+        try:
+            return GenericEnvelope.model_validate(payload)
+        except PydanticValidationError as exc:
+            raise permanent_error_from_pydantic(exc) from None

@@ -1,0 +1,36 @@
+"""Values shared by the whole suite, defined once."""
+
+EVENT_STATES = [
+    ("received", "Received"),
+    ("queued", "Queued"),
+    ("done", "Done"),
+    ("ignored", "Ignored"),
+    ("failed", "Failed"),
+    ("dead", "Dead"),
+]
+# States from which an event still waits for processing (the backlog).
+PENDING_EVENT_STATES = ("received", "queued")
+# States an admin may replay from.
+REPLAYABLE_EVENT_STATES = ("failed", "dead", "received")
+
+EVENT_SOURCES = [
+    ("webhook", "Webhook"),
+    ("poll", "Poll"),
+    ("api", "API"),
+]
+
+BACKEND_STATES = [
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("paused", "Paused"),
+]
+
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_RAW_BODY_RETENTION_DAYS = 30
+
+# Priority of event processing jobs (queue_job: lower runs first).
+EVENT_JOB_PRIORITY = 5
+
+# Standard Webhooks (https://www.standardwebhooks.com): tolerated clock skew.
+STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 5 * 60

@@ -1,0 +1,237 @@
+import secrets
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..adapters import get_adapter_class
+from ..const import (
+    BACKEND_STATES,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RAW_BODY_RETENTION_DAYS,
+    PENDING_EVENT_STATES,
+)
+
+MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
+
+
+def _new_webhook_token(_records=None):
+    return secrets.token_urlsafe(24)
+
+
+class RetailBackend(models.Model):
+    _name = "retail.backend"
+    _description = "Retail Channel Backend"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    code = fields.Selection(
+        string="Channel",
+        selection=[("none", "No channel"), ("generic", "Generic (Standard Webhooks)")],
+        default="none",
+        required=True,
+        help="The channel this backend talks to; each channel module adds its own.",
+    )
+    state = fields.Selection(
+        selection=BACKEND_STATES,
+        default="draft",
+        required=True,
+        copy=False,
+        help="Draft and paused backends store incoming events and process them "
+        "once the backend is active.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+
+    # Webhooks
+    webhook_token = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=_new_webhook_token,
+        help="Random public identifier of this backend in its webhook URL.",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_secret = fields.Char(
+        copy=False,
+        groups=MANAGER_GROUP,
+        help="Secret the channel signs its webhooks with.",
+    )
+    webhook_max_body_bytes = fields.Integer(
+        string="Max. webhook body (bytes)",
+        default=DEFAULT_MAX_BODY_BYTES,
+        required=True,
+    )
+
+    # Processing
+    job_channel_realtime_id = fields.Many2one(
+        "queue.job.channel",
+        string="Realtime job channel",
+        default=lambda self: self.env.ref(
+            "retail_connector_base.queue_job_channel_retail_realtime", raise_if_not_found=False
+        ),
+        help="Order capture and payment status.",
+    )
+    job_channel_batch_id = fields.Many2one(
+        "queue.job.channel",
+        string="Batch job channel",
+        default=lambda self: self.env.ref(
+            "retail_connector_base.queue_job_channel_retail_batch", raise_if_not_found=False
+        ),
+        help="Inventory pushes, reconciliation, backfills.",
+    )
+    max_attempts = fields.Integer(
+        default=DEFAULT_MAX_ATTEMPTS,
+        required=True,
+        help="Attempts at processing an event before it is dead.",
+    )
+    raw_body_retention_days = fields.Integer(
+        default=DEFAULT_RAW_BODY_RETENTION_DAYS,
+        required=True,
+        help="Raw bodies of processed events are erased after this many days; "
+        "the event rows stay.",
+    )
+
+    # Defaults for imported orders
+    team_id = fields.Many2one("crm.team", string="Sales team", check_company=True)
+    user_id = fields.Many2one("res.users", string="Salesperson")
+    warehouse_id = fields.Many2one("stock.warehouse", check_company=True)
+    pricelist_id = fields.Many2one("product.pricelist", check_company=True)
+    payment_term_id = fields.Many2one("account.payment.term", check_company=True)
+    prices_include_tax = fields.Boolean(
+        string="Channel prices include tax",
+        help="Whether the prices the channel sends already include taxes.",
+    )
+
+    # Health
+    event_ids = fields.One2many("retail.event", "backend_id")
+    event_received_today = fields.Integer(compute="_compute_event_health")
+    event_failed_today = fields.Integer(compute="_compute_event_health")
+    event_dead_today = fields.Integer(compute="_compute_event_health")
+    event_backlog = fields.Integer(compute="_compute_event_health")
+    oldest_pending_at = fields.Datetime(
+        string="Oldest unprocessed event", compute="_compute_event_health"
+    )
+    oldest_pending_age = fields.Char(
+        string="Age of oldest unprocessed", compute="_compute_event_health"
+    )
+
+    _webhook_token_uniq = models.Constraint(
+        "UNIQUE(webhook_token)", "Each backend needs its own webhook token."
+    )
+    _max_body_positive = models.Constraint(
+        "CHECK(webhook_max_body_bytes > 0)", "The maximum webhook body must be positive."
+    )
+    _max_attempts_positive = models.Constraint(
+        "CHECK(max_attempts > 0)", "A backend needs at least one processing attempt."
+    )
+
+    @api.depends("webhook_token")
+    def _compute_webhook_url(self):
+        base_url = self.get_base_url() if self else ""
+        for backend in self:
+            backend.webhook_url = f"{base_url}/retail/webhook/{backend.webhook_token}"
+
+    def _compute_event_health(self):
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        Event = self.env["retail.event"]
+        counts = {
+            (backend.id, state): count
+            for backend, state, count in Event._read_group(
+                [("backend_id", "in", self.ids), ("received_at", ">=", today)],
+                ["backend_id", "state"],
+                ["__count"],
+            )
+        }
+        pending = {
+            backend.id: (count, oldest)
+            for backend, count, oldest in Event._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", PENDING_EVENT_STATES)],
+                ["backend_id"],
+                ["__count", "received_at:min"],
+            )
+        }
+        now = fields.Datetime.now()
+        for backend in self:
+            backend.event_received_today = sum(
+                count for (backend_id, _state), count in counts.items() if backend_id == backend.id
+            )
+            backend.event_failed_today = counts.get((backend.id, "failed"), 0)
+            backend.event_dead_today = counts.get((backend.id, "dead"), 0)
+            backlog, oldest = pending.get(backend.id, (0, False))
+            backend.event_backlog = backlog
+            backend.oldest_pending_at = oldest
+            backend.oldest_pending_age = _format_age(now - oldest) if oldest else False
+
+    # Adapters
+
+    def _get_adapter(self):
+        """Return the channel adapter of this backend."""
+        self.ensure_one()
+        return get_adapter_class(self.code)(self.sudo())
+
+    # State changes
+
+    def action_activate(self):
+        """Activate and process the events stored while draft or paused."""
+        self.write({"state": "active"})
+        self.env["retail.event"].search(
+            [("backend_id", "in", self.ids), ("state", "=", "received")]
+        )._enqueue_processing()
+
+    def action_pause(self):
+        self.write({"state": "paused"})
+
+    def action_set_draft(self):
+        self.write({"state": "draft"})
+
+    def action_regenerate_webhook_token(self):
+        """Give the backend a new webhook URL; the old one stops working."""
+        for backend in self:
+            backend.webhook_token = _new_webhook_token()
+
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_connector_base.retail_event_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id}
+        return action
+
+    def action_view_failed_events(self):
+        action = self.action_view_events()
+        action["domain"] += [("state", "in", ("failed", "dead"))]
+        return action
+
+    def _get_job_channel(self, tier="realtime"):
+        """Return the complete name of the queue_job channel of ``tier``."""
+        self.ensure_one()
+        channel = self.job_channel_realtime_id if tier == "realtime" else self.job_channel_batch_id
+        return channel.complete_name if channel else "root"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_events(self):
+        if self.env["retail.event"].sudo().search_count([("backend_id", "in", self.ids)], limit=1):
+            raise UserError(
+                self.env._("A backend with events can't be deleted; archive it instead.")
+            )
+
+
+def _format_age(delta):
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if delta < timedelta(days=2):
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{delta.days} days"

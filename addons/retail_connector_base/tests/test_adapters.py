@@ -1,0 +1,106 @@
+"""Adapters are plain Python: tested without a database."""
+
+import json
+import time
+import unittest
+from types import SimpleNamespace
+
+import standardwebhooks
+
+from ..adapters import get_adapter_class, standard_webhooks
+from ..exceptions import PayloadError, PermanentError, SignatureError
+from .common import GENERIC_SECRET, signed_generic_headers
+
+
+def lower(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+class TestStandardWebhooks(unittest.TestCase):
+    body = b'{"type": "order.created", "data": {"id": "1"}}'
+
+    def test_our_signature_verifies_with_the_reference_library(self):
+        headers = signed_generic_headers(self.body, msg_id="msg_1")
+        reference = standardwebhooks.Webhook(GENERIC_SECRET)
+        self.assertEqual(reference.verify(self.body, headers), json.loads(self.body))
+
+    def test_reference_signature_verifies_with_ours(self):
+        reference = standardwebhooks.Webhook(GENERIC_SECRET)
+        now = int(time.time())
+        signature = reference.sign("msg_2", _datetime(now), self.body.decode())
+        headers = {"webhook-id": "msg_2", "webhook-timestamp": str(now), "webhook-signature": signature}
+        standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+
+    def test_any_of_several_signatures_may_match(self):
+        headers = lower(signed_generic_headers(self.body))
+        headers["webhook-signature"] = "v1,Zm9vYmFy " + headers["webhook-signature"]
+        standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+
+    def test_tampered_body_is_rejected(self):
+        headers = lower(signed_generic_headers(self.body))
+        with self.assertRaisesRegex(SignatureError, "no webhook-signature matches"):
+            standard_webhooks.verify(GENERIC_SECRET, headers, self.body + b" ")
+
+    def test_other_secret_is_rejected(self):
+        other = "whsec_" + "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA=="
+        headers = lower(signed_generic_headers(self.body, secret=other))
+        with self.assertRaises(SignatureError):
+            standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+
+    def test_timestamp_outside_five_minutes_is_rejected(self):
+        for skew in (-301, 301):
+            headers = lower(signed_generic_headers(self.body, timestamp=int(time.time()) + skew))
+            with self.assertRaisesRegex(SignatureError, "outside the tolerated window"):
+                standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+        headers = lower(signed_generic_headers(self.body, timestamp=int(time.time()) - 290))
+        standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+
+    def test_missing_headers_and_secret_are_rejected(self):
+        with self.assertRaisesRegex(SignatureError, "missing"):
+            standard_webhooks.verify(GENERIC_SECRET, {}, self.body)
+        headers = lower(signed_generic_headers(self.body))
+        with self.assertRaisesRegex(SignatureError, "no webhook secret"):
+            standard_webhooks.verify(False, headers, self.body)
+        headers["webhook-timestamp"] = "yesterday"
+        with self.assertRaisesRegex(SignatureError, "Unix timestamp"):
+            standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
+
+
+class TestGenericAdapter(unittest.TestCase):
+    def setUp(self):
+        self.adapter = get_adapter_class("generic")(SimpleNamespace(webhook_secret=GENERIC_SECRET))
+
+    def test_event_values_come_from_webhook_id_and_type(self):
+        headers = lower(signed_generic_headers(b"{}", msg_id="msg_9"))
+        values = self.adapter.extract_event_values(headers, {"type": "customer.updated"})
+        self.assertEqual(values.event_key, "msg_9")
+        self.assertEqual(values.topic, "customer.updated")
+        self.assertEqual(set(values.headers), {"webhook-id", "webhook-timestamp"})
+        self.assertNotIn("webhook-signature", values.headers)
+
+    def test_payload_without_type_is_refused(self):
+        for payload in ({"data": {}}, [], {"type": ""}):
+            with self.assertRaises(PayloadError):
+                self.adapter.extract_event_values({"webhook-id": "x"}, payload)
+
+    def test_to_canonical_names_the_invalid_field(self):
+        with self.assertRaises(PermanentError) as caught:
+            self.adapter.to_canonical("t", {"type": "t", "data": "not an object"}, {})
+        self.assertEqual(caught.exception.path, "data")
+        envelope = self.adapter.to_canonical("t", {"type": "t", "data": {"id": 1}}, {})
+        self.assertEqual(envelope.data, {"id": 1})
+
+    def test_no_channel_backend_authenticates_nothing(self):
+        adapter = get_adapter_class("none")(SimpleNamespace())
+        with self.assertRaises(SignatureError):
+            adapter.verify_webhook({}, b"{}")
+
+    def test_unknown_channel_has_no_adapter(self):
+        with self.assertRaises(LookupError):
+            get_adapter_class("myspace")
+
+
+def _datetime(timestamp):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -1,0 +1,25 @@
+"""Small helpers without Odoo dependencies."""
+
+from .exceptions import PermanentError
+
+
+def field_path(location):
+    """``('data', 'lines', 0, 'sku')`` -> ``'data.lines.0.sku'``."""
+    return ".".join(str(part) for part in location)
+
+
+def permanent_error_from_pydantic(exc):
+    """Turn a pydantic ``ValidationError`` into a :class:`PermanentError`
+    that names the first offending field and lists the others."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    message = first["msg"]
+    if len(errors) > 1:
+        others = "; ".join(f"{field_path(e['loc'])}: {e['msg']}" for e in errors[1:5])
+        message = f"{message} (also: {others})"
+    return PermanentError(message, path=field_path(first["loc"]) or None)
+
+
+def lower_headers(headers):
+    """Return a plain dict of ``headers`` with lower-cased names."""
+    return {name.lower(): value for name, value in headers.items()}

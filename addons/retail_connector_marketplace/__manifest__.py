@@ -1,0 +1,12 @@
+{
+    "name": "Retail Connect - Marketplace (Mirakl)",
+    "summary": "Seller accounts on Mirakl-style marketplaces as Retail Connect channels",
+    "version": "19.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/retail-connect/retail-connect",
+    "author": "Retail Connect contributors",
+    "license": "LGPL-3",
+    "depends": ["retail_connector_base"],
+    "data": ["views/retail_backend_views.xml"],
+    "installable": True,
+}
