@@ -1,0 +1,53 @@
+import unittest
+from types import SimpleNamespace
+
+from odoo.tests import TransactionCase
+
+from odoo.addons.retail_connector_base.adapters import get_adapter_class
+from odoo.addons.retail_connector_base.adapters.base import EventValues
+from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
+
+ORDER = {
+    "order_id": "A0001-A",
+    "order_state": "WAITING_ACCEPTANCE",
+    "last_updated_date": "2026-11-02T09:15:00Z",
+    "currency_iso_code": "EUR",
+    "customer": {"customer_id": "c-1", "billing_address": None, "shipping_address": None},
+}
+
+
+class TestMiraklAdapter(unittest.TestCase):
+    def setUp(self):
+        self.adapter = get_adapter_class("mirakl")(SimpleNamespace())
+
+    def test_marketplace_sends_no_webhooks(self):
+        with self.assertRaisesRegex(SignatureError, "polled"):
+            self.adapter.verify_webhook({}, b"{}")
+
+    def test_each_order_version_has_its_own_key(self):
+        values = self.adapter.extract_event_values({}, ORDER)
+        self.assertEqual(values.event_key, "A0001-A@2026-11-02T09:15:00Z")
+        self.assertEqual(values.topic, "orders/waiting_acceptance")
+        later = dict(ORDER, last_updated_date="2026-11-02T10:00:00Z", order_state="SHIPPING")
+        self.assertNotEqual(self.adapter.extract_event_values({}, later).event_key, values.event_key)
+
+    def test_order_without_id_or_date_is_refused(self):
+        with self.assertRaises(PayloadError):
+            self.adapter.extract_event_values({}, {"order_id": "A0001-A"})
+
+
+class TestMiraklPolledEvents(TransactionCase):
+    def test_overlapping_polls_store_each_version_once(self):
+        backend = self.env["retail.backend"].create(
+            {"name": "Marketplace", "code": "mirakl", "mirakl_api_url": "http://127.0.0.1:1"}
+        )
+        adapter = backend._get_adapter()
+        Event = self.env["retail.event"]
+        for _poll in range(2):
+            values = adapter.extract_event_values({}, ORDER)
+            Event._insert_idempotent(backend, values, b'{"order_id": "A0001-A"}', source="poll")
+        events = Event.search([("backend_id", "=", backend.id)])
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events.source, "poll")
+        self.assertEqual(events.state, "received", "a draft backend stores, it does not process")
+        self.assertIsInstance(values, EventValues)
