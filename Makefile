@@ -1,0 +1,14 @@
+.PHONY: test lint bench up
+
+# The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
+test:
+	bash tests/run.sh
+
+lint:
+	pre-commit run --all-files
+
+bench:
+	bash tests/bench/run.sh
+
+up:
+	docker compose up -d --build

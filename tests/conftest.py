@@ -1,0 +1,42 @@
+import base64
+import os
+import uuid
+
+import pytest
+
+from .support.odoo_server import OdooServer, clone_database, drop_database
+
+GENERIC_SECRET = "whsec_" + base64.b64encode(b"end-to-end-secret-of-32-bytes!!!").decode()
+
+
+@pytest.fixture(scope="session")
+def e2e_database():
+    name = f"retail_e2e_{os.getpid()}"
+    clone_database(name)
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def odoo_server(e2e_database):
+    with OdooServer(e2e_database, workers=2) as server:
+        server.login()
+        yield server
+
+
+@pytest.fixture
+def generic_backend(odoo_server):
+    """An active generic channel; returns (id, webhook URL)."""
+    backend_id = odoo_server.call(
+        "retail.backend",
+        "create",
+        {
+            "name": f"POS {uuid.uuid4().hex[:6]}",
+            "code": "generic",
+            "webhook_secret": GENERIC_SECRET,
+            "max_attempts": 2,
+        },
+    )
+    odoo_server.call("retail.backend", "action_activate", [backend_id])
+    [backend] = odoo_server.call("retail.backend", "read", [backend_id], ["webhook_token"])
+    return backend_id, f"{odoo_server.base_url}/retail/webhook/{backend['webhook_token']}"

@@ -1,0 +1,182 @@
+"""A real Odoo server for end-to-end tests and benchmarks.
+
+Starts ``python -m odoo`` in multi-worker mode on a copy of the test database,
+with queue_job's runner loaded, and talks to it over HTTP like a channel or a
+back-office user would.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from contextlib import closing
+
+import psycopg2
+import requests
+
+ADMIN_LOGIN = "admin"
+ADMIN_PASSWORD = "admin"
+
+
+def free_port():
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings():
+    """Where the test runner left Odoo: its Python, config and database."""
+    try:
+        return {
+            "python": os.environ["RETAIL_ODOO_PYTHON"],
+            "config": os.environ["RETAIL_ODOO_CONFIG"],
+            "template_db": os.environ["RETAIL_TEST_DB"],
+        }
+    except KeyError as exc:
+        raise RuntimeError(f"{exc} is not set: run the suite with tests/run.sh") from None
+
+
+def db_connect(dbname):
+    """A psycopg2 connection with the runner's credentials (from odoo.conf)."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(settings()["config"])
+    options = parser["options"]
+    return psycopg2.connect(
+        dbname=dbname,
+        host=options.get("db_host") or None,
+        port=options.get("db_port") or None,
+        user=options.get("db_user") or None,
+        password=options.get("db_password") or None,
+    )
+
+
+def odoo_command(python):
+    """How to start Odoo with ``python``: its console script when there is one.
+
+    Odoo's prefork server re-executes ``sys.argv[0]`` for its gevent worker,
+    which ``python -m odoo`` can't survive.
+    """
+    script = os.path.join(os.path.dirname(python), "odoo")
+    if os.path.exists(script):
+        return [python, script]
+    return [python, "-m", "odoo"]
+
+
+def clone_database(name):
+    """Copy the installed test database (fast: a template copy)."""
+    template = settings()["template_db"]
+    with closing(db_connect("postgres")) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cr.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def drop_database(name):
+    with closing(db_connect("postgres")) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class OdooServer:
+    """``with OdooServer(db) as server:`` runs Odoo until the block ends."""
+
+    def __init__(self, dbname, workers=2, queue_job=True, channels=None, log_path=None):
+        self.dbname = dbname
+        self.port = free_port()
+        self.workers = workers
+        self.queue_job = queue_job
+        self.channels = channels or "root:4,root.retail.realtime:2,root.retail.batch:1"
+        self.log_path = log_path or f"/tmp/retail-connect-odoo-{self.port}.log"
+        self.process = None
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.session = requests.Session()
+
+    def __enter__(self):
+        conf = settings()
+        modules = "base,web,queue_job" if self.queue_job else "base,web"
+        command = [
+            *odoo_command(conf["python"]), "server",
+            "-c", conf["config"],
+            "-d", self.dbname,
+            f"--db-filter=^{self.dbname}$",
+            f"--http-port={self.port}",
+            "--http-interface=127.0.0.1",
+            f"--workers={self.workers}",
+            "--max-cron-threads=0",
+            f"--load={modules}",
+            "--log-level=warn",
+            "--limit-time-real=120",
+        ]  # fmt: skip
+        env = dict(
+            os.environ,
+            ODOO_QUEUE_JOB_CHANNELS=self.channels,
+            ODOO_QUEUE_JOB_HOST="127.0.0.1",
+            ODOO_QUEUE_JOB_PORT=str(self.port),
+        )
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited with {self.process.returncode}: {self.log()}")
+            try:
+                if requests.get(f"{self.base_url}/web/health", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"Odoo did not answer within {timeout}s: {self.log()}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+    def log(self, tail=4000):
+        with open(self.log_path, "rb") as handle:
+            return handle.read().decode(errors="replace")[-tail:]
+
+    # Back-office calls, through the web client's own endpoints
+
+    def login(self):
+        self.rpc(
+            "/web/session/authenticate",
+            {"db": self.dbname, "login": ADMIN_LOGIN, "password": ADMIN_PASSWORD},
+        )
+
+    def rpc(self, path, params):
+        response = self.session.post(
+            f"{self.base_url}{path}",
+            json={"jsonrpc": "2.0", "method": "call", "id": str(uuid.uuid4()), "params": params},
+            timeout=60,
+        )
+        response.raise_for_status()
+        answer = response.json()
+        if "error" in answer:
+            raise RuntimeError(json.dumps(answer["error"], indent=2))
+        return answer.get("result")
+
+    def call(self, model, method, *args, **kwargs):
+        return self.rpc(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
