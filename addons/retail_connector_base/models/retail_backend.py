@@ -1,10 +1,11 @@
+import base64
 import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..adapters import get_adapter_class
+from ..adapters import get_adapter_class, standard_webhooks
 from ..const import (
     BACKEND_STATES,
     DEFAULT_MAX_ATTEMPTS,
@@ -59,12 +60,15 @@ class RetailBackend(models.Model):
         default=_new_webhook_token,
         help="Random public identifier of this backend in its webhook URL.",
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
     webhook_secret = fields.Char(
         copy=False,
         groups=MANAGER_GROUP,
-        help="Secret the channel signs its webhooks with.",
+        help="Secret the channel signs its webhooks with (generic channel: whsec_...).",
     )
+    # What the channel supports, so that views never test the channel code.
+    support_webhooks = fields.Boolean(compute="_compute_feature_support")
+    support_webhook_secret = fields.Boolean(compute="_compute_feature_support")
     webhook_max_body_bytes = fields.Integer(
         string="Max. webhook body (bytes)",
         default=DEFAULT_MAX_BODY_BYTES,
@@ -134,6 +138,13 @@ class RetailBackend(models.Model):
         "CHECK(max_attempts > 0)", "A backend needs at least one processing attempt."
     )
 
+    @api.depends("code")
+    def _compute_feature_support(self):
+        """Hook: channel modules set the flags of their own code after super()."""
+        for backend in self:
+            backend.support_webhooks = backend.code in ("none", "generic")
+            backend.support_webhook_secret = backend.code == "generic"
+
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
         base_url = self.get_base_url() if self else ""
@@ -197,6 +208,12 @@ class RetailBackend(models.Model):
         """Give the backend a new webhook URL; the old one stops working."""
         for backend in self:
             backend.webhook_token = _new_webhook_token()
+
+    def action_generate_webhook_secret(self):
+        """Give the backend a new Standard Webhooks secret to share with the channel."""
+        for backend in self:
+            key = base64.b64encode(secrets.token_bytes(32)).decode()
+            backend.webhook_secret = f"{standard_webhooks.SECRET_PREFIX}{key}"
 
     def action_view_events(self):
         self.ensure_one()

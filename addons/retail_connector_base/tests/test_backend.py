@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from .common import RetailCase
+from .common import GENERIC_SECRET, RetailCase
 
 
 class TestBackend(RetailCase):
@@ -75,3 +75,18 @@ class TestBackend(RetailCase):
     def test_job_channels_default_to_the_service_tiers(self):
         self.assertEqual(self.backend._get_job_channel("realtime"), "root.retail.realtime")
         self.assertEqual(self.backend._get_job_channel("batch"), "root.retail.batch")
+
+    def test_generated_secret_is_a_standard_webhooks_secret(self):
+        from ..adapters import standard_webhooks
+
+        self.backend.action_generate_webhook_secret()
+        secret = self.backend.webhook_secret
+        self.assertTrue(secret.startswith("whsec_"))
+        self.assertNotEqual(secret, GENERIC_SECRET)
+        self.assertEqual(len(standard_webhooks.decode_secret(secret)), 32)
+
+    def test_feature_flags_follow_the_channel(self):
+        self.assertTrue(self.backend.support_webhooks)
+        self.assertTrue(self.backend.support_webhook_secret)
+        self.backend.code = "none"
+        self.assertFalse(self.backend.support_webhook_secret)

@@ -21,3 +21,10 @@ class RetailBackend(models.Model):
     mirakl_shop_id = fields.Char(
         string="Shop ID", help="Only for keys that manage several shops."
     )
+
+    def _compute_feature_support(self):
+        """Override of `retail_connector_base`: Mirakl sends no webhooks."""
+        super()._compute_feature_support()
+        for backend in self.filtered(lambda b: b.code == "mirakl"):
+            backend.support_webhooks = False
+            backend.support_webhook_secret = False

@@ -51,3 +51,9 @@ class TestMiraklPolledEvents(TransactionCase):
         self.assertEqual(events.source, "poll")
         self.assertEqual(events.state, "received", "a draft backend stores, it does not process")
         self.assertIsInstance(values, EventValues)
+
+    def test_marketplace_backend_shows_no_webhook_settings(self):
+        backend = self.env["retail.backend"].create({"name": "Marketplace", "code": "mirakl"})
+        self.assertFalse(backend.support_webhooks)
+        generic = self.env["retail.backend"].create({"name": "POS", "code": "generic"})
+        self.assertTrue(generic.support_webhooks)

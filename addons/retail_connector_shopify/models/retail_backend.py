@@ -32,6 +32,14 @@ class RetailBackend(models.Model):
         help="Signs Shopify's webhooks; with the client ID it also obtains access tokens.",
     )
 
+    def _compute_feature_support(self):
+        """Override of `retail_connector_base`: Shopify webhooks are signed
+        with the app's client secret."""
+        super()._compute_feature_support()
+        for backend in self.filtered(lambda b: b.code == "shopify"):
+            backend.support_webhooks = True
+            backend.support_webhook_secret = False
+
     def _get_shopify_api_url(self):
         """The Admin API's base URL: the configured one, else the shop's."""
         self.ensure_one()

@@ -130,3 +130,7 @@ class TestShopifyWebhook(HttpCase):
         )
         self.backend.shopify_api_url = "http://127.0.0.1:8999/"
         self.assertEqual(self.backend._get_shopify_api_url(), "http://127.0.0.1:8999")
+
+    def test_shopify_signs_with_the_client_secret_not_the_webhook_secret(self):
+        self.assertTrue(self.backend.support_webhooks)
+        self.assertFalse(self.backend.support_webhook_secret)
