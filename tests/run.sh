@@ -6,7 +6,8 @@
 # Settings (environment): ODOO_PYTHON (a Python that imports Odoo 19),
 # PGHOST/PGPORT (127.0.0.1:5432), RETAIL_DB_USER (retail; a role other than
 # postgres, created if missing), RETAIL_DB_PASSWORD, RETAIL_TEST_DB (retail_test),
-# ODOO_ADDONS_PATH (extra addons directories, e.g. Odoo's own addons/).
+# ODOO_ADDONS_PATH (extra addons directories, e.g. Odoo's own addons/),
+# RETAIL_PIP_INSTALL=0 (skip installing requirements.txt, e.g. in the Docker image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,6 +16,7 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432}
 DB_USER=${RETAIL_DB_USER:-retail}
 DB_PASSWORD=${RETAIL_DB_PASSWORD:-}
 TEST_DB=${RETAIL_TEST_DB:-retail_test}
+if [ -n "$DB_PASSWORD" ]; then export PGPASSWORD=$DB_PASSWORD; fi
 
 if ! PY=$(tests/support/find_odoo_python.sh); then
   echo "FATAL: no Python on this machine imports Odoo 19." >&2
@@ -23,9 +25,11 @@ if ! PY=$(tests/support/find_odoo_python.sh); then
 fi
 echo "== Odoo $("$PY" -c 'import odoo.release as r; print(r.version)') on $PY"
 
-echo "== Python requirements"
-"$PY" -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
-  | grep -v -e "^WARNING: Running pip as the 'root' user" -e "ignored: it is neither" || true
+if [ "${RETAIL_PIP_INSTALL:-1}" = 1 ]; then
+  echo "== Python requirements"
+  "$PY" -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
+    | grep -v -e "^WARNING: Running pip as the 'root' user" -e "ignored: it is neither" || true
+fi
 
 echo "== PostgreSQL role $DB_USER"
 if ! psql -U "$DB_USER" -d postgres -tAc 'select 1' >/dev/null 2>&1; then

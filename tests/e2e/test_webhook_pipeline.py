@@ -51,9 +51,7 @@ def wait_for(dbname, sql, params, expected, timeout=60):
     return rows
 
 
-def test_concurrent_deliveries_of_one_event_store_one_row_and_one_job(
-    odoo_server, generic_backend
-):
+def test_concurrent_deliveries_of_one_event_store_one_row_and_one_job(odoo_server, generic_backend):
     backend_id, url = generic_backend
     body, headers = signed_delivery(order_payload())
     barrier = threading.Barrier(12)
@@ -100,9 +98,7 @@ def test_runner_processes_a_delivery_to_its_outcome(odoo_server, generic_backend
     )
 
 
-def test_runner_fails_an_invalid_event_at_once_with_the_field_path(
-    odoo_server, generic_backend
-):
+def test_runner_fails_an_invalid_event_at_once_with_the_field_path(odoo_server, generic_backend):
     backend_id, url = generic_backend
     body, headers = signed_delivery({"type": "order.created", "data": ["not", "an", "object"]})
     assert requests.post(url, data=body, headers=headers, timeout=30).status_code == 200
@@ -121,9 +117,7 @@ def test_replay_from_the_back_office_does_not_apply_twice(odoo_server, generic_b
     backend_id, url = generic_backend
     body, headers = signed_delivery({"type": "order.created"})  # no "data": fails
     requests.post(url, data=body, headers=headers, timeout=30)
-    sql = (
-        "SELECT e.id, e.state FROM retail_event e WHERE e.backend_id = %s AND e.event_key = %s"
-    )
+    sql = "SELECT e.id, e.state FROM retail_event e WHERE e.backend_id = %s AND e.event_key = %s"
     params = (backend_id, headers["webhook-id"])
     event_id = query(odoo_server.dbname, sql, params)[0][0]
     assert wait_for(odoo_server.dbname, sql, params, [(event_id, "failed")]) == [

@@ -121,7 +121,7 @@ class OdooServer:
             ODOO_QUEUE_JOB_HOST="127.0.0.1",
             ODOO_QUEUE_JOB_PORT=str(self.port),
         )
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )

@@ -100,8 +100,7 @@ class RetailBackend(models.Model):
     raw_body_retention_days = fields.Integer(
         default=DEFAULT_RAW_BODY_RETENTION_DAYS,
         required=True,
-        help="Raw bodies of processed events are erased after this many days; "
-        "the event rows stay.",
+        help="Raw bodies of processed events are erased after this many days; the event rows stay.",
     )
 
     # Defaults for imported orders

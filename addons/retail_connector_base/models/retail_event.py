@@ -101,9 +101,7 @@ class RetailEvent(models.Model):
         for event in self:
             event.headers_text = json.dumps(event.headers or {}, indent=2, sort_keys=True)
             try:
-                event.body_pretty = json.dumps(
-                    json.loads(event.body), indent=2, ensure_ascii=False
-                )
+                event.body_pretty = json.dumps(json.loads(event.body), indent=2, ensure_ascii=False)
             except (TypeError, ValueError):
                 event.body_pretty = event.body
 
@@ -268,12 +266,8 @@ class RetailEvent(models.Model):
 
     @api.model
     def _is_transient_error(self, exc):
-        if isinstance(exc, TRANSIENT_ERRORS):
-            return True
-        if isinstance(exc, PERMANENT_ERRORS):
-            return False
-        # An unexpected error may be a passing fault: retry it, it ends dead.
-        return True
+        # An unexpected error may be a passing fault: it is retried and ends dead.
+        return isinstance(exc, TRANSIENT_ERRORS) or not isinstance(exc, PERMANENT_ERRORS)
 
     @api.model
     def _describe_error(self, exc):

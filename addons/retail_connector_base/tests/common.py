@@ -115,7 +115,5 @@ class RetailCase(TransactionCase):
             calls.append(event_self.id)
             raise exception_factory()
 
-        with patch.object(
-            type(self.env["retail.event"]), "_apply_canonical", _apply_canonical
-        ):
+        with patch.object(type(self.env["retail.event"]), "_apply_canonical", _apply_canonical):
             yield calls

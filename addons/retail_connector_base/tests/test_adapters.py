@@ -28,7 +28,11 @@ class TestStandardWebhooks(unittest.TestCase):
         reference = standardwebhooks.Webhook(GENERIC_SECRET)
         now = int(time.time())
         signature = reference.sign("msg_2", _datetime(now), self.body.decode())
-        headers = {"webhook-id": "msg_2", "webhook-timestamp": str(now), "webhook-signature": signature}
+        headers = {
+            "webhook-id": "msg_2",
+            "webhook-timestamp": str(now),
+            "webhook-signature": signature,
+        }
         standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
 
     def test_any_of_several_signatures_may_match(self):
@@ -68,6 +72,7 @@ class TestStandardWebhooks(unittest.TestCase):
 
 class TestGenericAdapter(unittest.TestCase):
     def setUp(self):
+        super().setUp()
         self.adapter = get_adapter_class("generic")(SimpleNamespace(webhook_secret=GENERIC_SECRET))
 
     def test_event_values_come_from_webhook_id_and_type(self):

@@ -30,13 +30,16 @@ class TestBackend(RetailCase):
         event = self.store_event(key="dup-1")
         other_backend = self.backend.copy({"name": "Other", "state": "active"})
         self.assertTrue(self.store_event(key="dup-1", backend=other_backend))
-        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.UniqueViolation):
-            with self.env.cr.savepoint():
-                self.env.cr.execute(
-                    "INSERT INTO retail_event (backend_id, source, topic, event_key, "
-                    "received_at, state) VALUES (%s, 'webhook', 't', 'dup-1', now(), 'received')",
-                    (event.backend_id.id,),
-                )
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                "INSERT INTO retail_event (backend_id, source, topic, event_key, "
+                "received_at, state) VALUES (%s, 'webhook', 't', 'dup-1', now(), 'received')",
+                (event.backend_id.id,),
+            )
 
     def test_duplicate_insert_returns_nothing_and_creates_no_job(self):
         jobs_before = self.env["queue.job"].search_count([])

@@ -24,9 +24,7 @@ class TestEventProcessing(RetailCase):
             calls.append((event_self.id, canonical.type))
             return outcome
 
-        with patch.object(
-            type(self.env["retail.event"]), "_apply_canonical", _apply_canonical
-        ):
+        with patch.object(type(self.env["retail.event"]), "_apply_canonical", _apply_canonical):
             yield calls
 
     def test_event_is_queued_with_its_job_in_the_realtime_channel(self):
@@ -85,9 +83,7 @@ class TestEventProcessing(RetailCase):
         self.assertEqual(job.state, "pending")
         self.assertEqual(job.retry, 1)
         # retry pattern of the job function: 10 s after the first attempt
-        self.assertAlmostEqual(
-            (job.eta - fields.Datetime.now()).total_seconds(), 10, delta=5
-        )
+        self.assertAlmostEqual((job.eta - fields.Datetime.now()).total_seconds(), 10, delta=5)
 
     def test_process_lock_contention_and_network_errors_are_transient(self):
         for exc in (

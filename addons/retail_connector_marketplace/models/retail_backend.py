@@ -18,9 +18,7 @@ class RetailBackend(models.Model):
         groups=MANAGER_GROUP,
         help="Sent as the raw Authorization header value.",
     )
-    mirakl_shop_id = fields.Char(
-        string="Shop ID", help="Only for keys that manage several shops."
-    )
+    mirakl_shop_id = fields.Char(string="Shop ID", help="Only for keys that manage several shops.")
 
     def _compute_feature_support(self):
         """Override of `retail_connector_base`: Mirakl sends no webhooks."""

@@ -18,6 +18,7 @@ ORDER = {
 
 class TestMiraklAdapter(unittest.TestCase):
     def setUp(self):
+        super().setUp()
         self.adapter = get_adapter_class("mirakl")(SimpleNamespace())
 
     def test_marketplace_sends_no_webhooks(self):
@@ -29,7 +30,9 @@ class TestMiraklAdapter(unittest.TestCase):
         self.assertEqual(values.event_key, "A0001-A@2026-11-02T09:15:00Z")
         self.assertEqual(values.topic, "orders/waiting_acceptance")
         later = dict(ORDER, last_updated_date="2026-11-02T10:00:00Z", order_state="SHIPPING")
-        self.assertNotEqual(self.adapter.extract_event_values({}, later).event_key, values.event_key)
+        self.assertNotEqual(
+            self.adapter.extract_event_values({}, later).event_key, values.event_key
+        )
 
     def test_order_without_id_or_date_is_refused(self):
         with self.assertRaises(PayloadError):

@@ -53,9 +53,7 @@ class ShopifyAdapter(ChannelAdapter):
         topic = headers.get("x-shopify-topic")
         if not webhook_id or not topic:
             raise PayloadError("missing X-Shopify-Webhook-Id or X-Shopify-Topic header")
-        return EventValues(
-            event_key=webhook_id, topic=topic, headers=self._kept_headers(headers)
-        )
+        return EventValues(event_key=webhook_id, topic=topic, headers=self._kept_headers(headers))
 
     def to_canonical(self, topic, payload, headers):
         # Payload translation comes with the Shopify mappers; until then the

@@ -39,6 +39,7 @@ def lower(headers):
 
 class TestShopifyAdapter(unittest.TestCase):
     def setUp(self):
+        super().setUp()
         backend = SimpleNamespace(shopify_client_secret=SECRET, shopify_shop_domain=SHOP)
         self.adapter = get_adapter_class("shopify")(backend)
         self.body = json.dumps(ORDER).encode()
@@ -125,9 +126,7 @@ class TestShopifyWebhook(HttpCase):
     def test_shop_domain_must_be_a_myshopify_domain(self):
         with self.assertRaises(ValidationError):
             self.backend.shopify_shop_domain = "https://my-store.com"
-        self.assertEqual(
-            self.backend._get_shopify_api_url(), f"https://{SHOP}"
-        )
+        self.assertEqual(self.backend._get_shopify_api_url(), f"https://{SHOP}")
         self.backend.shopify_api_url = "http://127.0.0.1:8999/"
         self.assertEqual(self.backend._get_shopify_api_url(), "http://127.0.0.1:8999")
 

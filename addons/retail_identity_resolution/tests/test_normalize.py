@@ -8,8 +8,11 @@ class TestNormalizeEmail(unittest.TestCase):
         self.assertEqual(normalize_email("  Ada.Lovelace@Example.COM "), "ada.lovelace@example.com")
 
     def test_gmail_dots_and_tags_are_dropped(self):
-        for variant in ("ada.love.lace@gmail.com", "AdaLovelace+shop@gmail.com",
-                        "ada.lovelace@googlemail.com"):
+        for variant in (
+            "ada.love.lace@gmail.com",
+            "AdaLovelace+shop@gmail.com",
+            "ada.lovelace@googlemail.com",
+        ):
             self.assertEqual(normalize_email(variant), "adalovelace@gmail.com", variant)
 
     def test_other_domains_keep_dots_and_tags(self):

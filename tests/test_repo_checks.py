@@ -1,0 +1,73 @@
+"""Checks on the repository itself: OCA conventions and lint."""
+
+import ast
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = sorted(p for p in (ROOT / "addons").iterdir() if (p / "__manifest__.py").exists())
+
+
+def manifest(addon):
+    return ast.literal_eval((addon / "__manifest__.py").read_text())
+
+
+@pytest.mark.parametrize("addon", ADDONS, ids=lambda p: p.name)
+def test_addon_follows_oca_conventions(addon):
+    values = manifest(addon)
+    assert values["license"] == "LGPL-3"
+    assert re.fullmatch(r"19\.0\.\d+\.\d+\.\d+", values["version"])
+    assert values["author"] == "Retail Connect contributors"
+    assert values.get("installable", True)
+    assert (addon / "readme" / "DESCRIPTION.md").exists()
+    assert (addon / "static" / "description" / "icon.png").exists()
+    for data_file in values.get("data", []):
+        assert (addon / data_file).exists(), data_file
+    assert list((addon / "tests").glob("test_*.py")), "every addon has tests"
+
+
+@pytest.mark.parametrize("addon", ADDONS, ids=lambda p: p.name)
+def test_every_new_model_has_access_rules(addon):
+    models = set()
+    for path in (addon / "models").glob("*.py") if (addon / "models").exists() else []:
+        models.update(re.findall(r'^\s+_name = "([\w.]+)"', path.read_text(), re.M))
+    access = addon / "security" / "ir.model.access.csv"
+    granted = set()
+    if access.exists():
+        with access.open() as handle:
+            granted = {row["model_id:id"] for row in csv.DictReader(handle)}
+    for model in models:
+        assert f"model_{model.replace('.', '_')}" in granted, model
+
+
+def test_no_odoo19_pitfalls():
+    pattern = re.compile(
+        r"_sql_constraints\s*=|type=['\"]json['\"]|<tree[ >]|\battrs=|\bgroups_id\b"
+        r"|def name_get\b|numbercall|\bstates="
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "addons").rglob("*")
+        if path.suffix in {".py", ".xml", ".csv"}
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders
+
+
+def test_ruff_lint_and_format():
+    subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "."], cwd=ROOT, check=True)
+
+
+def test_pylint_odoo_mandatory_checks():
+    subprocess.run(
+        [sys.executable, "-m", "pylint", "--rcfile=.pylintrc-mandatory", *map(str, ADDONS)],
+        cwd=ROOT,
+        check=True,
+    )
