@@ -108,6 +108,7 @@ class OdooServer:
             "-d", self.dbname,
             f"--db-filter=^{self.dbname}$",
             f"--http-port={self.port}",
+            f"--gevent-port={free_port()}",
             "--http-interface=127.0.0.1",
             f"--workers={self.workers}",
             "--max-cron-threads=0",
