@@ -62,7 +62,9 @@ def test_no_odoo19_pitfalls():
 
 def test_ruff_lint_and_format():
     subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT, check=True)
-    subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--check", "."], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--no-cache", "--check", "."], cwd=ROOT, check=True
+    )
 
 
 def test_pylint_odoo_mandatory_checks():
