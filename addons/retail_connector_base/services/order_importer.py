@@ -81,8 +81,12 @@ class RetailOrderImporter(models.AbstractModel):
 
     @api.model
     def _settle(self, sale_order, order, holds):
-        """Check totals, then confirm, cancel or hold the order."""
-        holds = holds + self._total_holds(sale_order, order)
+        """Check totals, then confirm, cancel or hold the order.
+
+        Totals are compared only when nothing else is wrong: a missing line
+        or tax already explains any difference.
+        """
+        holds = holds or self._total_holds(sale_order, order)
         sale_order.retail_hold_reason = "\n".join(holds) or False
         if order.cancelled_at:
             self._cancel(sale_order, order)
@@ -369,8 +373,9 @@ class RetailOrderImporter(models.AbstractModel):
         currency = sale_order.currency_id
         totals = order.totals
         untaxed = totals.untaxed if totals.untaxed is not None else totals.total - totals.tax
+        quantum = Decimal(1).scaleb(-currency.decimal_places)
         differences = [
-            (label, Decimal(str(odoo)), channel)
+            (label, Decimal(str(odoo)).quantize(quantum), channel.quantize(quantum))
             for label, odoo, channel in (
                 (self.env._("untaxed"), sale_order.amount_untaxed, untaxed),
                 (self.env._("tax"), sale_order.amount_tax, totals.tax),

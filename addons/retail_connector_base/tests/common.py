@@ -116,15 +116,22 @@ class RetailCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         Tax = cls.env["account.tax"]
         cls.tax_20 = Tax.create(
-            {"name": "VAT 20%", "amount": 20, "amount_type": "percent", "type_tax_use": "sale"}
+            {
+                "name": "Test sales tax 20%",
+                "amount": 20,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "sequence": 0,
+            }
         )
         cls.tax_20_included = Tax.create(
             {
-                "name": "VAT 20% incl.",
+                "name": "Test sales tax 20% incl.",
                 "amount": 20,
                 "amount_type": "percent",
                 "type_tax_use": "sale",
                 "price_include_override": "tax_included",
+                "sequence": 0,
             }
         )
         Product = cls.env["product.product"]
