@@ -40,3 +40,18 @@ def generic_backend(odoo_server):
     odoo_server.call("retail.backend", "action_activate", [backend_id])
     [backend] = odoo_server.call("retail.backend", "read", [backend_id], ["webhook_token"])
     return backend_id, f"{odoo_server.base_url}/retail/webhook/{backend['webhook_token']}"
+
+
+@pytest.fixture(scope="session")
+def catalog(odoo_server):
+    """What the e2e orders sell: a mug, and a 20 % sales tax."""
+    odoo_server.call(
+        "product.product",
+        "create",
+        {"name": "Mug", "default_code": "E2E-MUG", "type": "consu", "list_price": 10},
+    )
+    odoo_server.call(
+        "account.tax",
+        "create",
+        {"name": "E2E VAT 20%", "amount": 20, "amount_type": "percent", "type_tax_use": "sale"},
+    )

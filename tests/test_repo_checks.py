@@ -73,3 +73,14 @@ def test_pylint_odoo_mandatory_checks():
         cwd=ROOT,
         check=True,
     )
+
+
+def test_published_json_schemas_are_current():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import export_json_schemas
+    finally:
+        sys.path.pop(0)
+    expected = export_json_schemas.rendered()
+    published = {p.name: p.read_text() for p in (ROOT / "docs" / "schemas").glob("*.json")}
+    assert published == expected, "run: python tools/export_json_schemas.py"

@@ -34,3 +34,12 @@ EVENT_JOB_PRIORITY = 5
 
 # Standard Webhooks (https://www.standardwebhooks.com): tolerated clock skew.
 STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 5 * 60
+
+# Customer fields a channel may be allowed to update on an existing partner,
+# by the backend's system-of-record switches.
+PARTNER_FIELD_GROUPS = {
+    "name": ("name",),
+    "contact": ("email", "phone"),
+    "address": ("street", "street2", "city", "zip", "state_id", "country_id"),
+    "lang": ("lang",),
+}

@@ -8,16 +8,16 @@ def field_path(location):
     return ".".join(str(part) for part in location)
 
 
-def permanent_error_from_pydantic(exc):
+def permanent_error_from_pydantic(exc, prefix=()):
     """Turn a pydantic ``ValidationError`` into a :class:`PermanentError`
     that names the first offending field and lists the others."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     message = first["msg"]
     if len(errors) > 1:
-        others = "; ".join(f"{field_path(e['loc'])}: {e['msg']}" for e in errors[1:5])
+        others = "; ".join(f"{field_path((*prefix, *e['loc']))}: {e['msg']}" for e in errors[1:5])
         message = f"{message} (also: {others})"
-    return PermanentError(message, path=field_path(first["loc"]) or None)
+    return PermanentError(message, path=field_path((*prefix, *first["loc"])) or None)
 
 
 def lower_headers(headers):

@@ -28,10 +28,38 @@ def signed_delivery(payload, msg_id=None):
     return body.encode(), headers
 
 
-def order_payload():
+def order_payload(external_id=None, topic="order.created", updated_at="2026-11-02T10:00:00Z"):
+    """A canonical order: one mug at 10.00 + 20 % tax, a new customer."""
+    external_id = external_id or uuid.uuid4().hex[:12]
     return {
-        "type": "order.created",
-        "data": {"id": uuid.uuid4().hex, "lines": [{"sku": "MUG", "quantity": 1}]},
+        "type": topic,
+        "data": {
+            "external_id": external_id,
+            "name": f"#{external_id}",
+            "created_at": "2026-11-02T10:00:00Z",
+            "updated_at": updated_at,
+            "currency": "USD",
+            "taxes_included": False,
+            "customer": {
+                "external_id": f"cust-{external_id}",
+                "email": f"buyer-{external_id}@example.com",
+                "first_name": "Alan",
+                "last_name": "Turing",
+            },
+            "billing_address": {"first_name": "Alan", "last_name": "Turing", "city": "Wilmslow"},
+            "lines": [
+                {
+                    "external_id": "1",
+                    "sku": "E2E-MUG",
+                    "name": "Mug",
+                    "quantity": 1,
+                    "unit_price": "10.00",
+                    "tax_lines": [{"rate": "0.2", "amount": "2.00"}],
+                }
+            ],
+            "totals": {"tax": "2.00", "total": "12.00"},
+            "payment_state": "paid",
+        },
     }
 
 
@@ -53,7 +81,7 @@ def wait_for(dbname, sql, params, expected, timeout=60):
 
 def test_concurrent_deliveries_of_one_event_store_one_row_and_one_job(odoo_server, generic_backend):
     backend_id, url = generic_backend
-    body, headers = signed_delivery(order_payload())
+    body, headers = signed_delivery({"type": "note.created", "data": {}})
     barrier = threading.Barrier(12)
     answers = []
 
@@ -80,22 +108,75 @@ def test_concurrent_deliveries_of_one_event_store_one_row_and_one_job(odoo_serve
     assert sum(count for _state, count in _jobs_of(odoo_server, event_id)) == 1
 
 
-def test_runner_processes_a_delivery_to_its_outcome(odoo_server, generic_backend):
+def test_runner_imports_a_delivered_order(odoo_server, generic_backend, catalog):
     backend_id, url = generic_backend
-    body, headers = signed_delivery(order_payload())
+    payload = order_payload()
+    body, headers = signed_delivery(payload)
     assert requests.post(url, data=body, headers=headers, timeout=30).json() == {
         "status": "accepted"
     }
+    expected = [("done", 1, "done", "sale", 12.0)]
     rows = wait_for(
         odoo_server.dbname,
-        "SELECT e.state, e.state_reason, e.attempts, j.state FROM retail_event e "
-        "JOIN queue_job j ON j.id = e.job_id WHERE e.backend_id = %s AND e.event_key = %s",
-        (backend_id, headers["webhook-id"]),
-        [("ignored", "No importer handles topic order.created.", 1, "done")],
+        "SELECT e.state, e.attempts, j.state, o.state, o.amount_total FROM retail_event e "
+        "JOIN queue_job j ON j.id = e.job_id "
+        "JOIN sale_order o ON o.retail_backend_id = e.backend_id "
+        "AND o.retail_external_id = %s WHERE e.backend_id = %s AND e.event_key = %s",
+        (payload["data"]["external_id"], backend_id, headers["webhook-id"]),
+        expected,
     )
-    assert rows == [("ignored", "No importer handles topic order.created.", 1, "done")], (
-        odoo_server.log()
+    assert rows == expected, odoo_server.log()
+
+
+def test_concurrent_events_of_one_new_order_make_one_order_and_one_customer(
+    odoo_server, generic_backend, catalog
+):
+    """orders/create and orders/updated of a new order arrive together and are
+    processed by two workers at once."""
+    backend_id, url = generic_backend
+    external_id = uuid.uuid4().hex[:12]
+    deliveries = [
+        signed_delivery(order_payload(external_id, "order.created", "2026-11-02T10:00:00Z")),
+        signed_delivery(order_payload(external_id, "order.updated", "2026-11-02T10:00:01Z")),
+    ]
+    threads = [
+        threading.Thread(target=requests.post, args=(url,), kwargs={"data": b, "headers": h})
+        for b, h in deliveries
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = tuple(h["webhook-id"] for _b, h in deliveries)
+    finished = wait_for(
+        odoo_server.dbname,
+        "SELECT count(*) FROM retail_event WHERE backend_id = %s AND event_key IN %s "
+        "AND state IN ('done', 'ignored')",
+        (backend_id, keys),
+        [(2,)],
+        timeout=90,
     )
+    assert finished == [(2,)], (
+        query(
+            odoo_server.dbname,
+            "SELECT state, error FROM retail_event WHERE event_key IN %s",
+            (keys,),
+        ),
+        odoo_server.log(),
+    )
+    orders = query(
+        odoo_server.dbname,
+        "SELECT count(*), count(DISTINCT partner_id) FROM sale_order "
+        "WHERE retail_backend_id = %s AND retail_external_id = %s",
+        (backend_id, external_id),
+    )
+    assert orders == [(1, 1)]
+    customers = query(
+        odoo_server.dbname,
+        "SELECT count(*) FROM res_partner WHERE email = %s",
+        (f"buyer-{external_id}@example.com",),
+    )
+    assert customers == [(1,)]
 
 
 def test_runner_fails_an_invalid_event_at_once_with_the_field_path(odoo_server, generic_backend):

@@ -1,7 +1,8 @@
 """The ``generic`` channel: our canonical JSON signed the Standard Webhooks way.
 
 A custom storefront or a POS integrates without Python: it POSTs
-``{"type": "<topic>", "timestamp": "...", "data": {...}}`` to the backend's
+``{"type": "order.created", "timestamp": "...", "data": {<canonical Order>}}``
+(see docs/schemas/) to the backend's
 webhook URL with ``webhook-id``, ``webhook-timestamp`` and
 ``webhook-signature`` headers.
 """
@@ -12,10 +13,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from .. import schemas
 from ..exceptions import PayloadError
 from ..utils import permanent_error_from_pydantic
 from . import standard_webhooks
 from .base import ChannelAdapter, EventValues, register_adapter
+
+# The first part of a topic names the canonical object in ``data``.
+CANONICAL_TOPICS = {
+    "order": schemas.Order,
+    "customer": schemas.Customer,
+    "refund": schemas.Refund,
+    "shipment": schemas.Shipment,
+    "inventory": schemas.InventoryLevel,
+}
 
 
 class GenericEnvelope(BaseModel):
@@ -47,7 +58,16 @@ class GenericAdapter(ChannelAdapter):
         )
 
     def to_canonical(self, topic, payload, headers):
+        """``order.*`` topics carry an Order, ``customer.*`` a Customer...;
+        other topics are returned as their envelope."""
         try:
-            return GenericEnvelope.model_validate(payload)
+            envelope = GenericEnvelope.model_validate(payload)
         except PydanticValidationError as exc:
             raise permanent_error_from_pydantic(exc) from None
+        model = CANONICAL_TOPICS.get(envelope.type.split(".", 1)[0])
+        if model is None:
+            return envelope
+        try:
+            return model.model_validate(envelope.data)
+        except PydanticValidationError as exc:
+            raise permanent_error_from_pydantic(exc, prefix=("data",)) from None

@@ -11,6 +11,7 @@ from ..const import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_RAW_BODY_RETENTION_DAYS,
+    PARTNER_FIELD_GROUPS,
     PENDING_EVENT_STATES,
 )
 
@@ -113,6 +114,16 @@ class RetailBackend(models.Model):
         string="Channel prices include tax",
         help="Whether the prices the channel sends already include taxes.",
     )
+    create_missing_products = fields.Boolean(
+        help="Create a placeholder product for an unknown SKU instead of holding the order.",
+    )
+
+    # System of record: on a customer that already exists, which data the
+    # channel may overwrite; the rest (credit limit, payment terms...) is Odoo's.
+    partner_sync_name = fields.Boolean(string="Channel updates names", default=True)
+    partner_sync_contact = fields.Boolean(string="Channel updates email and phone", default=True)
+    partner_sync_address = fields.Boolean(string="Channel updates addresses", default=True)
+    partner_sync_lang = fields.Boolean(string="Channel updates language", default=False)
 
     # Health
     event_ids = fields.One2many("retail.event", "backend_id")
@@ -136,6 +147,20 @@ class RetailBackend(models.Model):
     _max_attempts_positive = models.Constraint(
         "CHECK(max_attempts > 0)", "A backend needs at least one processing attempt."
     )
+
+    def _get_partner_update_fields(self):
+        """Names of the customer fields this channel may overwrite."""
+        self.ensure_one()
+        names = set()
+        for enabled, group in (
+            (self.partner_sync_name, PARTNER_FIELD_GROUPS["name"]),
+            (self.partner_sync_contact, PARTNER_FIELD_GROUPS["contact"]),
+            (self.partner_sync_address, PARTNER_FIELD_GROUPS["address"]),
+            (self.partner_sync_lang, PARTNER_FIELD_GROUPS["lang"]),
+        ):
+            if enabled:
+                names.update(group)
+        return names
 
     @api.depends("code")
     def _compute_feature_support(self):

@@ -13,6 +13,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
+from .. import schemas
 from ..const import (
     EVENT_JOB_PRIORITY,
     EVENT_SOURCES,
@@ -35,6 +36,9 @@ TRANSIENT_ERRORS = (
     psycopg2.errors.DeadlockDetected,
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
+    # Two workers importing the same new record: the loser is retried and
+    # then finds the winner's binding.
+    psycopg2.errors.UniqueViolation,
 )
 # Errors that retrying cannot fix: the event fails at once.
 PERMANENT_ERRORS = (PermanentError, ValidationError, UserError, AccessError, ValueError)
@@ -220,14 +224,25 @@ class RetailEvent(models.Model):
         return self._apply_canonical(canonical)
 
     def _apply_canonical(self, canonical):
-        """Hook: write ``canonical`` data to Odoo's business objects.
+        """Write ``canonical`` data to Odoo's business objects.
 
-        Importers override this for the canonical types they handle and call
-        ``super()`` for the others.
+        Channel modules may override this for canonical types of their own
+        and call ``super()`` for the others.
 
         :return: ``(state, reason)``
         """
+        if isinstance(canonical, schemas.Order):
+            return self.env["retail.order.importer"]._import(self, canonical)
+        if isinstance(canonical, schemas.Customer):
+            return self.env["retail.partner.resolver"]._import(self, canonical)
         return "ignored", self.env._("No importer handles topic %s.", self.topic)
+
+    def _reimport(self):
+        """Apply this event's data once more, e.g. to retry an order on hold
+        after fixing its cause; importers update what they created before."""
+        self.ensure_one()
+        _state, reason = self.with_context(retail_reimport=True)._apply()
+        self.state_reason = reason
 
     def _handle_processing_error(self, exc, started):
         transient = self._is_transient_error(exc)

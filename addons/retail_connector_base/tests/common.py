@@ -18,21 +18,82 @@ from ..adapters import EventValues, standard_webhooks
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"retail-connect-test-secret-key!!").decode()
 
 
-def generic_order_payload(order_id="1001", **extra):
-    """A canonical order delivery as a custom storefront would post it."""
-    payload = {
-        "type": "order.created",
-        "timestamp": "2026-11-02T10:00:00Z",
-        "data": {
-            "id": order_id,
-            "email": "ada@example.com",
-            "lines": [{"sku": "TSHIRT-M", "quantity": 2, "unit_price": "19.90"}],
-            "currency": "EUR",
-            "note": "x" * 2000,
+def canonical_order(external_id="1001", **overrides):
+    """A canonical order as a channel mapper produces it: two T-shirts at
+    19.90 and paid shipping, 20 % tax on top, a customer with separate
+    billing and shipping addresses."""
+    order = {
+        "external_id": external_id,
+        "name": f"#{external_id}",
+        "created_at": "2026-11-02T10:00:00+01:00",
+        "updated_at": "2026-11-02T10:00:00+01:00",
+        "currency": "USD",
+        "taxes_included": False,
+        "customer": {
+            "external_id": "cust-ada",
+            "email": "Ada.Lovelace@Example.com",
+            "phone": "+44 20 7946 0001",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "default_address": BILLING,
+            "updated_at": "2026-11-01T08:00:00Z",
         },
+        "billing_address": BILLING,
+        "shipping_address": SHIPPING,
+        "lines": [
+            {
+                "external_id": "line-1",
+                "sku": "TSHIRT-M",
+                "name": "T-shirt, size M",
+                "quantity": 2,
+                "unit_price": "19.90",
+                "tax_lines": [{"title": "VAT", "rate": "0.2", "amount": "7.96"}],
+            }
+        ],
+        "shipping_lines": [
+            {
+                "title": "Standard shipping",
+                "price": "4.90",
+                "tax_lines": [{"title": "VAT", "rate": "0.2", "amount": "0.98"}],
+            }
+        ],
+        "totals": {"untaxed": "44.70", "tax": "8.94", "total": "53.64"},
+        "payment_state": "paid",
+        "channel_status": "open",
+        "note": "Leave at the door.",
     }
-    payload.update(extra)
-    return payload
+    order.update(overrides)
+    return order
+
+
+BILLING = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "street": "12 St James's Square",
+    "city": "London",
+    "zip": "SW1Y 4JH",
+    "country_code": "GB",
+    "phone": "+44 20 7946 0001",
+}
+SHIPPING = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "company": "Analytical Engines Ltd",
+    "street": "1 Babbage Lane",
+    "street2": "Floor 2",
+    "city": "Cambridge",
+    "zip": "CB2 1TN",
+    "country_code": "GB",
+}
+
+
+def generic_order_payload(order_id="1001", **order_overrides):
+    """A generic-channel delivery: a canonical order in its envelope."""
+    return {
+        "type": "order.created",
+        "timestamp": "2026-11-02T10:00:05Z",
+        "data": canonical_order(order_id, **order_overrides),
+    }
 
 
 def signed_generic_headers(body, msg_id=None, timestamp=None, secret=GENERIC_SECRET):
@@ -53,6 +114,39 @@ class RetailCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        Tax = cls.env["account.tax"]
+        cls.tax_20 = Tax.create(
+            {
+                "name": "Test sales tax 20%",
+                "amount": 20,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "sequence": 0,
+            }
+        )
+        cls.tax_20_included = Tax.create(
+            {
+                "name": "Test sales tax 20% incl.",
+                "amount": 20,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "sequence": 0,
+            }
+        )
+        Product = cls.env["product.product"]
+        cls.tshirt = Product.create(
+            {"name": "T-shirt M", "default_code": "TSHIRT-M", "type": "consu", "list_price": 25}
+        )
+        cls.mug = Product.create(
+            {
+                "name": "Mug",
+                "default_code": "MUG",
+                "barcode": "4006381333931",
+                "type": "consu",
+                "list_price": 12,
+            }
+        )
         cls.backend = cls.env["retail.backend"].create(
             {
                 "name": "POS (generic)",

@@ -1,0 +1,78 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class RetailBinding(models.Model):
+    """Links an Odoo record to its counterpart in one channel."""
+
+    _name = "retail.binding"
+    _description = "Retail Channel Binding"
+    _order = "id desc"
+
+    backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    res_model = fields.Char(string="Odoo model", required=True)
+    res_id = fields.Many2oneReference(string="Odoo record", model_field="res_model", required=True)
+    external_id = fields.Char(required=True, help="The channel's id of the record.")
+    external_updated_at = fields.Datetime(
+        string="Channel updated at",
+        help="The channel's last update applied; older updates are ignored as stale.",
+    )
+    last_event_id = fields.Many2one("retail.event", ondelete="set null")
+
+    _backend_model_external_uniq = models.Constraint(
+        "UNIQUE(backend_id, res_model, external_id)",
+        "A channel record can be bound to one Odoo record only.",
+    )
+    _record_idx = models.Index("(res_model, res_id)")
+
+    @api.depends("backend_id", "external_id")
+    def _compute_display_name(self):
+        for binding in self:
+            binding.display_name = f"{binding.backend_id.name}: {binding.external_id}"
+
+    @api.model
+    def _lock(self, backend, res_model, key):
+        """Serialize the import of one channel record across workers.
+
+        Held until the transaction ends; a second worker waits here, then
+        either sees the first one's binding or fails on the unique
+        constraint and is retried.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                f"retail.binding/{backend.id}/{res_model}/{key}",
+            )
+        )
+
+    @api.model
+    def _find(self, backend, res_model, external_id):
+        return self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", res_model),
+                ("external_id", "=", external_id),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _bind(self, backend, record, external_id, updated_at=None, event=None):
+        """Create or move forward the binding of ``record``; return it."""
+        binding = self._find(backend, record._name, external_id)
+        values = {
+            "res_id": record.id,
+            "external_updated_at": updated_at and updated_at.replace(tzinfo=None),
+            "last_event_id": event.id if event else False,
+        }
+        if binding:
+            binding.write(values)
+            return binding
+        return self.create(
+            dict(values, backend_id=backend.id, res_model=record._name, external_id=external_id)
+        )
+
+    def _record(self):
+        self.ensure_one()
+        return self.env[self.res_model].browse(self.res_id).exists()

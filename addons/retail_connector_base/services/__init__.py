@@ -1,0 +1,3 @@
+from . import partner_resolver
+from . import order_importer
+from . import tax_matcher

@@ -1,0 +1,428 @@
+import hashlib
+import json
+from decimal import Decimal
+
+from odoo import api, models
+from odoo.tools import float_compare, float_is_zero
+
+ORDER_MODEL = "sale.order"
+
+
+class RetailOrderImporter(models.AbstractModel):
+    """Turns a canonical order into a ``sale.order``: created, updated,
+    confirmed, cancelled or held with a reason a person can act on.
+
+    Whatever the channel, orders reach Odoo only through here.
+    """
+
+    _name = "retail.order.importer"
+    _description = "Retail Order Importer"
+
+    @api.model
+    def _import(self, event, order):
+        """Apply canonical ``order`` from ``event``; return ``(state, reason)``."""
+        backend = event.backend_id
+        Binding = self.env["retail.binding"]
+        Binding._lock(backend, ORDER_MODEL, order.external_id)
+        binding = Binding._find(backend, ORDER_MODEL, order.external_id)
+        sale_order = binding._record() if binding else self.env[ORDER_MODEL]
+        if sale_order and binding.external_updated_at:
+            applied = binding.external_updated_at
+            incoming = order.updated_at.replace(tzinfo=None)
+            if incoming < applied:
+                return "ignored", self.env._(
+                    "Stale: the channel's update of %(incoming)s is older than the one "
+                    "applied (%(applied)s).",
+                    incoming=incoming,
+                    applied=applied,
+                )
+            if incoming == applied and not self.env.context.get("retail_reimport"):
+                return "ignored", self.env._("Already applied: same channel update time.")
+        if sale_order:
+            reason = self._update_order(event, sale_order, order)
+        else:
+            sale_order = self._create_order(event, order)
+            reason = self.env._("Order %s created.", sale_order.name)
+        Binding._bind(backend, sale_order, order.external_id, order.updated_at, event)
+        sale_order.retail_last_event_id = event
+        if sale_order.retail_hold_reason:
+            reason = self.env._(
+                "%(reason)s On hold: %(hold)s", reason=reason, hold=sale_order.retail_hold_reason
+            )
+        return "done", reason
+
+    # Creation
+
+    @api.model
+    def _create_order(self, event, order):
+        backend = event.backend_id
+        values, holds = self._order_values(backend, order)
+        values.update(
+            {
+                "retail_backend_id": backend.id,
+                "retail_external_id": order.external_id,
+                "client_order_ref": order.name or order.external_id,
+                "date_order": order.created_at.replace(tzinfo=None),
+                "fiscal_position_id": False,
+            }
+        )
+        lines, line_holds = self._line_commands(backend, order)
+        values["order_line"] = lines
+        values["retail_lines_signature"] = lines_signature(order)
+        holds += line_holds
+        sale_order = (
+            self.env[ORDER_MODEL]
+            .with_company(backend.company_id)
+            .with_context(mail_create_nolog=True)
+            .create(values)
+        )
+        self._settle(sale_order, order, holds)
+        return sale_order
+
+    @api.model
+    def _settle(self, sale_order, order, holds):
+        """Check totals, then confirm, cancel or hold the order.
+
+        Totals are compared only when nothing else is wrong: a missing line
+        or tax already explains any difference.
+        """
+        holds = holds or self._total_holds(sale_order, order)
+        sale_order.retail_hold_reason = "\n".join(holds) or False
+        if order.cancelled_at:
+            self._cancel(sale_order, order)
+        elif not holds and sale_order.state in ("draft", "sent"):
+            sale_order.action_confirm()
+            # Confirming dates the order now; the channel's date is when it was placed.
+            sale_order.date_order = order.created_at.replace(tzinfo=None)
+
+    @api.model
+    def _order_values(self, backend, order):
+        """Header values of the sale order and the holds they raise."""
+        holds = []
+        resolver = self.env["retail.partner.resolver"]
+        customer = resolver._customer_of_order(order)
+        partner = resolver._resolve(backend, customer)
+        invoice = resolver._resolve_address(backend, partner, order.billing_address, "invoice")
+        shipping = resolver._resolve_address(
+            backend, partner, order.shipping_address or order.billing_address, "delivery"
+        )
+        pricelist, currency_hold = self._pricelist(backend, order.currency)
+        if currency_hold:
+            holds.append(currency_hold)
+        values = {
+            "partner_id": partner.id,
+            "partner_invoice_id": invoice.id,
+            "partner_shipping_id": shipping.id,
+            "company_id": backend.company_id.id,
+            "retail_channel_status": order.channel_status,
+            "retail_payment_state": order.payment_state.value,
+            "note": order.note or False,
+        }
+        if pricelist:
+            values["pricelist_id"] = pricelist.id
+        for field_name, value in (
+            ("team_id", backend.team_id),
+            ("user_id", backend.user_id),
+            ("warehouse_id", backend.warehouse_id),
+            ("payment_term_id", backend.payment_term_id),
+        ):
+            if value:
+                values[field_name] = value.id
+        return values, holds
+
+    @api.model
+    def _pricelist(self, backend, currency_code):
+        """A pricelist in the order's currency: the backend's, else any of
+        the company's, else a new one. Returns ``(pricelist, hold)``."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", currency_code)], limit=1)
+        )
+        if not currency or not currency.active:
+            return self.env["product.pricelist"], self.env._(
+                "Currency %s is not active in Odoo: activate it, then retry.", currency_code
+            )
+        if backend.pricelist_id.currency_id == currency:
+            return backend.pricelist_id, None
+        Pricelist = self.env["product.pricelist"]
+        pricelist = Pricelist.search(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", (False, backend.company_id.id)),
+            ],
+            limit=1,
+        )
+        if not pricelist:
+            pricelist = Pricelist.create(
+                {
+                    "name": f"{backend.name} ({currency.name})",
+                    "currency_id": currency.id,
+                    "company_id": backend.company_id.id,
+                }
+            )
+        return pricelist, None
+
+    # Lines
+
+    @api.model
+    def _line_commands(self, backend, order):
+        """``order_line`` create commands and the holds the lines raise."""
+        holds = []
+        commands = []
+        taxes = self.env["retail.tax.matcher"]
+        for line in order.lines:
+            product = self._find_product(backend, line)
+            if not product:
+                holds.append(
+                    self.env._(
+                        "Unknown SKU %(sku)s (%(name)s): create the product, then retry.",
+                        sku=line.sku or line.barcode or "-",
+                        name=line.name,
+                    )
+                )
+                commands.append(self._note_command(line))
+                continue
+            tax_ids, tax_hold = taxes._match(backend, line.tax_lines, order.taxes_included)
+            if tax_hold:
+                holds.append(tax_hold)
+            commands.append(
+                (0, 0, self._line_values(product, line, tax_ids, retail_line_id=line.external_id))
+            )
+        for shipping in order.shipping_lines:
+            tax_ids, tax_hold = taxes._match(backend, shipping.tax_lines, order.taxes_included)
+            if tax_hold:
+                holds.append(tax_hold)
+            product = self.env.ref("retail_connector_base.product_retail_shipping")
+            commands.append(
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product.id,
+                        "name": shipping.title,
+                        "product_uom_qty": 1,
+                        "price_unit": float(shipping.price),
+                        "discount": _discount_percent(shipping.price, shipping.discount),
+                        "tax_ids": [(6, 0, tax_ids)],
+                    },
+                )
+            )
+        for discount in order.discount_lines:
+            tax_ids, tax_hold = taxes._match(backend, discount.tax_lines, order.taxes_included)
+            if tax_hold:
+                holds.append(tax_hold)
+            product = self.env.ref("retail_connector_base.product_retail_discount")
+            commands.append(
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product.id,
+                        "name": discount.title,
+                        "product_uom_qty": 1,
+                        "price_unit": -float(discount.amount),
+                        "tax_ids": [(6, 0, tax_ids)],
+                    },
+                )
+            )
+        return commands, holds
+
+    @api.model
+    def _line_values(self, product, line, tax_ids, **extra):
+        return {
+            "product_id": product.id,
+            "name": line.name,
+            "product_uom_qty": float(line.quantity),
+            "price_unit": float(line.unit_price),
+            "discount": _discount_percent(line.unit_price * line.quantity, line.discount),
+            "tax_ids": [(6, 0, tax_ids)],
+            **extra,
+        }
+
+    @api.model
+    def _note_command(self, line):
+        return (
+            0,
+            0,
+            {
+                "display_type": "line_note",
+                "name": self.env._(
+                    "Unknown SKU %(sku)s: %(qty)s x %(name)s at %(price)s",
+                    sku=line.sku or line.barcode or "-",
+                    qty=line.quantity,
+                    name=line.name,
+                    price=line.unit_price,
+                ),
+                "retail_line_id": line.external_id,
+            },
+        )
+
+    @api.model
+    def _find_product(self, backend, line):
+        """The product a line sells: by SKU (internal reference), then barcode."""
+        Product = self.env["product.product"].with_context(active_test=True)
+        company_domain = [("company_id", "in", (False, backend.company_id.id))]
+        for field_name, value in (
+            ("default_code", line.sku),
+            ("barcode", line.barcode or line.sku),
+        ):
+            if not value:
+                continue
+            product = Product.search([(field_name, "=", value), *company_domain], limit=1)
+            if product:
+                return product
+        if backend.create_missing_products and line.sku:
+            return Product.create(
+                {
+                    "name": line.name,
+                    "default_code": line.sku,
+                    "type": "consu",
+                    "list_price": float(line.unit_price),
+                    "company_id": False,
+                }
+            )
+        return Product
+
+    # Updates
+
+    @api.model
+    def _update_order(self, event, sale_order, order):
+        """Apply a newer version of an order already in Odoo."""
+        backend = event.backend_id
+        sale_order.write(
+            {
+                "retail_channel_status": order.channel_status,
+                "retail_payment_state": order.payment_state.value,
+            }
+        )
+        if sale_order.state == "cancel":
+            return self.env._("Order %s is cancelled: status updated.", sale_order.name)
+        if sale_order.state in ("draft", "sent"):
+            return self._rebuild_draft(backend, sale_order, order)
+        notes = []
+        if order.cancelled_at:
+            self._cancel(sale_order, order)
+            return self.env._("Order %s cancelled on the channel.", sale_order.name)
+        shipped = sale_order._retail_is_shipped()
+        values, _holds = self._order_values(backend, order)
+        addresses = {
+            key: values[key]
+            for key in ("partner_invoice_id", "partner_shipping_id")
+            if sale_order[key].id != values[key]
+        }
+        if addresses and shipped:
+            notes.append(self.env._("Address change not applied: the order has shipped."))
+        elif addresses:
+            sale_order.with_context(update_delivery_shipping_partner=True).write(addresses)
+            notes.append(self.env._("Addresses updated."))
+        if lines_signature(order) != sale_order.retail_lines_signature:
+            self._add_hold(
+                sale_order,
+                self.env._(
+                    "The channel changed the lines after confirmation: review the order "
+                    "against the channel, then retry or adjust it by hand."
+                ),
+            )
+        return " ".join([self.env._("Order %s updated.", sale_order.name), *notes])
+
+    @api.model
+    def _rebuild_draft(self, backend, sale_order, order):
+        """A quotation (usually held) takes the channel's version whole."""
+        values, holds = self._order_values(backend, order)
+        lines, line_holds = self._line_commands(backend, order)
+        # Writing an unchanged company would still recompute the lines' taxes
+        # from the products: only what changed is written, lines last.
+        values.pop("company_id")
+        sale_order.write(
+            {key: value for key, value in values.items() if _changed(sale_order, key, value)}
+        )
+        sale_order.order_line.unlink()
+        sale_order.write({"order_line": lines, "retail_lines_signature": lines_signature(order)})
+        self._settle(sale_order, order, holds + line_holds)
+        return self.env._("Order %s updated.", sale_order.name)
+
+    @api.model
+    def _cancel(self, sale_order, order):
+        if sale_order.state == "cancel":
+            return
+        if sale_order._retail_is_shipped():
+            self._add_hold(
+                sale_order,
+                self.env._(
+                    "Cancelled on the channel (%(reason)s) after shipping: arrange the "
+                    "return or refund.",
+                    reason=order.cancel_reason or self.env._("no reason given"),
+                ),
+            )
+            return
+        sale_order.with_context(disable_cancel_warning=True)._action_cancel()
+
+    @api.model
+    def _add_hold(self, sale_order, reason):
+        reasons = [r for r in (sale_order.retail_hold_reason or "").split("\n") if r]
+        if reason not in reasons:
+            reasons.append(reason)
+        sale_order.retail_hold_reason = "\n".join(reasons)
+
+    # Totals
+
+    @api.model
+    def _total_holds(self, sale_order, order):
+        """A hold when Odoo's amounts differ from the channel's by a cent or more."""
+        currency = sale_order.currency_id
+        totals = order.totals
+        untaxed = totals.untaxed if totals.untaxed is not None else totals.total - totals.tax
+        quantum = Decimal(1).scaleb(-currency.decimal_places)
+        differences = [
+            (label, Decimal(str(odoo)).quantize(quantum), channel.quantize(quantum))
+            for label, odoo, channel in (
+                (self.env._("untaxed"), sale_order.amount_untaxed, untaxed),
+                (self.env._("tax"), sale_order.amount_tax, totals.tax),
+                (self.env._("total"), sale_order.amount_total, totals.total),
+            )
+            if float_compare(odoo, float(channel), precision_rounding=currency.rounding)
+        ]
+        if not differences:
+            return []
+        details = "; ".join(
+            self.env._(
+                "%(label)s: channel %(channel)s, Odoo %(odoo)s (difference %(diff)s)",
+                label=label,
+                channel=channel,
+                odoo=odoo,
+                diff=odoo - channel,
+            )
+            for label, odoo, channel in differences
+        )
+        return [
+            self.env._(
+                "Odoo's amounts differ from the channel's (%(currency)s): %(details)s. "
+                "Check the taxes and discounts, then retry.",
+                currency=currency.name,
+                details=details,
+            )
+        ]
+
+
+def _changed(record, field_name, value):
+    current = record[field_name]
+    if isinstance(current, models.BaseModel):
+        current = current.id
+    return current != value
+
+
+def lines_signature(order):
+    """A fingerprint of what the channel sold: lines, quantities, prices."""
+    lines = sorted(
+        (line.external_id, line.sku, str(line.quantity), str(line.unit_price), str(line.discount))
+        for line in order.lines
+    )
+    return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
+
+
+def _discount_percent(gross, discount):
+    """Line discount as Odoo's percentage."""
+    if not gross or float_is_zero(float(discount), precision_digits=6):
+        return 0.0
+    return float(discount * 100 / gross)
