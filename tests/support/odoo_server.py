@@ -106,7 +106,6 @@ class OdooServer:
             *odoo_command(conf["python"]), "server",
             "-c", conf["config"],
             "-d", self.dbname,
-            f"--db-filter=^{self.dbname}$",
             f"--http-port={self.port}",
             f"--gevent-port={free_port()}",
             "--http-interface=127.0.0.1",

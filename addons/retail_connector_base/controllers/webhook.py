@@ -4,6 +4,7 @@ import logging
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
+from ..adapters import get_adapter_class
 from ..exceptions import PayloadError, SignatureError
 from ..utils import lower_headers
 
@@ -55,8 +56,8 @@ class RetailWebhookController(http.Controller):
         # Events are stored and their jobs run as the superuser: no user
         # session comes with a channel's delivery.
         request.update_env(user=SUPERUSER_ID)
-        backend = request.env["retail.backend"].search([("webhook_token", "=", token)], limit=1)
-        if not backend:
+        backend = request.env["retail.backend"]._get_webhook_settings(token)
+        if backend is None or not backend.active:
             return _answer(404, status="error", error="unknown webhook endpoint")
 
         httprequest = request.httprequest
@@ -68,7 +69,7 @@ class RetailWebhookController(http.Controller):
             return _answer(413, status="error", error=f"body larger than {limit} bytes")
 
         headers = lower_headers(httprequest.headers)
-        adapter = backend._get_adapter()
+        adapter = get_adapter_class(backend.code)(backend)
         try:
             adapter.verify_webhook(headers, body)
         except SignatureError as exc:

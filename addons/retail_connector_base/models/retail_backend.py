@@ -2,10 +2,11 @@ import base64
 import secrets
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..adapters import get_adapter_class, standard_webhooks
+from ..backend_settings import BackendSettings
 from ..const import (
     BACKEND_STATES,
     DEFAULT_MAX_ATTEMPTS,
@@ -206,12 +207,51 @@ class RetailBackend(models.Model):
             backend.oldest_pending_at = oldest
             backend.oldest_pending_age = _format_age(now - oldest) if oldest else False
 
-    # Adapters
+    # Settings and adapters
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _get_webhook_settings
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _get_webhook_settings
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _get_webhook_settings
+        return super().unlink()
+
+    def _get_settings(self):
+        """The backend's stored configuration as plain values."""
+        self.ensure_one()
+        backend = self.sudo()
+        names = [
+            name
+            for name, field in backend._fields.items()
+            if field.store and field.type not in ("one2many", "many2many", "binary")
+        ]
+        values = backend.read(names, load=None)[0]
+        values["realtime_channel"] = backend._get_job_channel("realtime")
+        values["batch_channel"] = backend._get_job_channel("batch")
+        return BackendSettings(values)
+
+    @api.model
+    @tools.ormcache("token")
+    def _get_webhook_settings(self, token):
+        """The settings of the backend whose webhook URL holds ``token``,
+        cached per worker; ``None`` when no backend has it."""
+        backend = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("webhook_token", "=", token)], limit=1)
+        )
+        return backend._get_settings() if backend else None
 
     def _get_adapter(self):
         """Return the channel adapter of this backend."""
         self.ensure_one()
-        return get_adapter_class(self.code)(self.sudo())
+        return get_adapter_class(self.code)(self._get_settings())
 
     # State changes
 

@@ -115,24 +115,21 @@ class RetailCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         Tax = cls.env["account.tax"]
-        cls.tax_20 = Tax.create(
-            {
-                "name": "Test sales tax 20%",
-                "amount": 20,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "sequence": 0,
-            }
-        )
+        tax_values = {
+            "amount": 20,
+            "amount_type": "percent",
+            "type_tax_use": "sale",
+            "sequence": 0,
+            "tax_group_id": cls.env["account.tax.group"].create({"name": "Test VAT"}).id,
+            "country_id": (cls.env.company.account_fiscal_country_id or cls.env.ref("base.us")).id,
+        }
+        cls.tax_20 = Tax.create(dict(tax_values, name="Test sales tax 20%"))
         cls.tax_20_included = Tax.create(
-            {
-                "name": "Test sales tax 20% incl.",
-                "amount": 20,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "price_include_override": "tax_included",
-                "sequence": 0,
-            }
+            dict(
+                tax_values,
+                name="Test sales tax 20% incl.",
+                price_include_override="tax_included",
+            )
         )
         Product = cls.env["product.product"]
         cls.tshirt = Product.create(
@@ -166,7 +163,9 @@ class RetailCase(TransactionCase):
             topic=topic or payload.get("type", "order.created"),
             headers={"webhook-id": key or "test"},
         )
-        return self.env["retail.event"]._insert_idempotent(backend or self.backend, values, body)
+        return self.env["retail.event"]._insert_idempotent(
+            (backend or self.backend)._get_settings(), values, body
+        )
 
     def run_job(self, job_record):
         """Run one stored job as queue_job's runner does.

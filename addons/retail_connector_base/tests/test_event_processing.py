@@ -216,3 +216,51 @@ class TestEventProcessing(RetailCase):
         self.run_event_job(event)
         self.assertEqual(event.state, "failed")
         self.assertIn("purged", event.error)
+
+
+class TestProcessingJobFormat(RetailCase):
+    def test_enqueued_job_is_the_row_with_delay_would_store(self):
+        """Events are enqueued with one INSERT, not queue_job's ORM path: the
+        row must stay what queue_job itself stores, field by field."""
+        event = self.store_event()
+        ours = event.job_id
+        reference = (
+            event.with_delay(
+                channel="root.retail.realtime",
+                priority=5,
+                max_retries=self.backend.max_attempts,
+                description=f"Process generic event order.created ({event.event_key})",
+            )
+            ._process()
+            .db_record()
+        )
+        compared = [
+            "name",
+            "model_name",
+            "method_name",
+            "func_string",
+            "channel_method_name",
+            "job_function_id",
+            "channel",
+            "state",
+            "priority",
+            "max_retries",
+            "retry",
+            "user_id",
+            "company_id",
+            "eta",
+            "identity_key",
+            "graph_uuid",
+            "dependencies",
+        ]
+        self.assertEqual(
+            ours.read(compared)[0] | {"id": 0}, reference.read(compared)[0] | {"id": 0}
+        )
+        self.assertEqual(ours.records, reference.records)
+        self.assertEqual(ours.records.env.uid, reference.records.env.uid)
+        self.assertEqual(ours.args, reference.args)
+        self.assertEqual(ours.kwargs, reference.kwargs)
+        self.assertNotEqual(ours.uuid, reference.uuid)
+        self.assertAlmostEqual(
+            ours.date_created, reference.date_created, delta=timedelta(seconds=5)
+        )

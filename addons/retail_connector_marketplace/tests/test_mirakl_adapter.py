@@ -48,7 +48,9 @@ class TestMiraklPolledEvents(TransactionCase):
         Event = self.env["retail.event"]
         for _poll in range(2):
             values = adapter.extract_event_values({}, ORDER)
-            Event._insert_idempotent(backend, values, b'{"order_id": "A0001-A"}', source="poll")
+            Event._insert_idempotent(
+                backend._get_settings(), values, b'{"order_id": "A0001-A"}', source="poll"
+            )
         events = Event.search([("backend_id", "=", backend.id)])
         self.assertEqual(len(events), 1)
         self.assertEqual(events.source, "poll")
