@@ -348,6 +348,8 @@ class RetailEvent(models.Model):
             return self.env["retail.order.importer"]._import(self, canonical)
         if isinstance(canonical, schemas.Customer):
             return self.env["retail.partner.resolver"]._import(self, canonical)
+        if isinstance(canonical, schemas.Refund):
+            return self.env["retail.refund.importer"]._import(self, canonical)
         return "ignored", self.env._("No importer handles topic %s.", self.topic)
 
     def _reimport(self):

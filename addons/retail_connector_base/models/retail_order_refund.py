@@ -1,0 +1,37 @@
+from odoo import fields, models
+
+
+class RetailOrderRefund(models.Model):
+    """A refund the channel made on one of its orders."""
+
+    _name = "retail.order.refund"
+    _description = "Channel Order Refund"
+    _order = "refunded_at desc, id desc"
+
+    order_id = fields.Many2one("sale.order", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="order_id.company_id", store=True)
+    currency_id = fields.Many2one(related="order_id.currency_id")
+    external_id = fields.Char(string="Channel refund id", required=True)
+    refunded_at = fields.Datetime()
+    amount = fields.Monetary(string="Refunded (channel)", help="What the channel paid back.")
+    shipping_amount = fields.Monetary(string="Shipping refunded")
+    reason = fields.Char()
+    lines = fields.Json(string="Refunded lines", help="As the channel sent them.")
+    credit_note_id = fields.Many2one("account.move", string="Credit note", readonly=True)
+    credit_note_amount = fields.Monetary(related="credit_note_id.amount_total")
+    state = fields.Selection(
+        [
+            ("recorded", "Recorded"),
+            ("credit_note", "Credit note drafted"),
+            ("held", "On hold"),
+        ],
+        required=True,
+        default="recorded",
+    )
+    hold_reason = fields.Text()
+    event_id = fields.Many2one("retail.event", readonly=True)
+
+    _backend_external_uniq = models.Constraint(
+        "UNIQUE(backend_id, external_id)", "This channel refund is already recorded."
+    )
