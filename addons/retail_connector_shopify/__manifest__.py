@@ -2,12 +2,12 @@
     "name": "Retail Connect - Shopify",
     "summary": "Shopify stores as Retail Connect channels: verified webhooks, "
     "orders, customers and refunds in; fulfillment and stock out",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
     "license": "LGPL-3",
     "depends": ["retail_connector_base"],
-    "data": ["views/retail_backend_views.xml"],
+    "data": ["security/ir.model.access.csv", "views/retail_backend_views.xml"],
     "installable": True,
 }

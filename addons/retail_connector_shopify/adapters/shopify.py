@@ -15,6 +15,20 @@ from odoo.addons.retail_connector_base.adapters import (
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
+from .. import mappers
+
+ORDER_TOPICS = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/cancelled",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+    }
+)
+CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
+
 
 def sign_body(secret, body):
     """Return Shopify's ``X-Shopify-Hmac-Sha256`` value for ``body``."""
@@ -56,6 +70,13 @@ class ShopifyAdapter(ChannelAdapter):
         return EventValues(event_key=webhook_id, topic=topic, headers=self._kept_headers(headers))
 
     def to_canonical(self, topic, payload, headers):
-        # Payload translation comes with the Shopify mappers; until then the
-        # base records these events as ignored, with the topic as reason.
+        """Orders, customers and refunds become canonical objects; other
+        topics are returned as they are (the base ignores them)."""
+        money = getattr(self.backend, "shopify_money_side", None) or "presentment_money"
+        if topic in ORDER_TOPICS:
+            return mappers.order_to_canonical(payload, money=money)
+        if topic in CUSTOMER_TOPICS:
+            return mappers.customer_to_canonical(payload)
+        if topic == "refunds/create":
+            return mappers.refund_to_canonical(payload, money=money)
         return payload

@@ -3,6 +3,11 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.retail_connector_base.exceptions import RetailError
+
+from .. import graphql
+from ..client import ShopifyClient, TokenStore
+
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 DEFAULT_API_VERSION = "2026-10"
@@ -31,6 +36,23 @@ class RetailBackend(models.Model):
         groups=MANAGER_GROUP,
         help="Signs Shopify's webhooks; with the client ID it also obtains access tokens.",
     )
+    shopify_granted_token = fields.Char(copy=False, groups=MANAGER_GROUP)
+    shopify_granted_token_expiry = fields.Float(
+        copy=False, groups=MANAGER_GROUP, help="Unix time at which the granted token expires."
+    )
+    shopify_money_side = fields.Selection(
+        [
+            ("presentment_money", "What the customer paid (presentment currency)"),
+            ("shop_money", "The shop's currency"),
+        ],
+        string="Import amounts in",
+        default="presentment_money",
+        required=True,
+    )
+    shopify_shop_name = fields.Char(string="Shop name", readonly=True, copy=False)
+    shopify_webhook_ids = fields.One2many(
+        "retail.shopify.webhook", "backend_id", string="Webhook subscriptions"
+    )
 
     def _compute_feature_support(self):
         """Override of `retail_connector_base`: Shopify webhooks are signed
@@ -39,6 +61,43 @@ class RetailBackend(models.Model):
         for backend in self.filtered(lambda b: b.code == "shopify"):
             backend.support_webhooks = True
             backend.support_webhook_secret = False
+
+    def _shopify_client(self):
+        """The API client of this store, with its credentials."""
+        self.ensure_one()
+        backend = self.sudo()
+        return ShopifyClient(
+            backend._get_shopify_api_url(),
+            backend.shopify_api_version or DEFAULT_API_VERSION,
+            access_token=backend.shopify_access_token or None,
+            client_id=backend.shopify_client_id or None,
+            client_secret=backend.shopify_client_secret or None,
+            token_store=_BackendTokenStore(backend),
+        )
+
+    def action_shopify_test_connection(self):
+        """Call the API and show the shop's name, or the exact error."""
+        self.ensure_one()
+        try:
+            shop = self._shopify_client().graphql(graphql.SHOP).get("shop") or {}
+        except RetailError as exc:
+            return _notification(self.env._("Connection failed: %s", exc), "danger")
+        self.shopify_shop_name = shop.get("name")
+        return _notification(
+            self.env._(
+                "Connected to %(name)s (%(domain)s).",
+                name=shop.get("name"),
+                domain=shop.get("myshopifyDomain"),
+            ),
+            "success",
+        )
+
+    def action_shopify_sync_webhooks(self):
+        """Subscribe this backend's webhook URL to every topic it handles, and
+        record what Shopify reports as subscribed."""
+        self.ensure_one()
+        self.env["retail.shopify.webhook"]._sync(self)
+        return True
 
     def _get_shopify_api_url(self):
         """The Admin API's base URL: the configured one, else the shop's."""
@@ -60,3 +119,26 @@ class RetailBackend(models.Model):
     def _onchange_shopify_shop_domain(self):
         if self.shopify_shop_domain:
             self.shopify_shop_domain = self.shopify_shop_domain.strip().lower()
+
+
+class _BackendTokenStore(TokenStore):
+    """Keeps a granted access token on the backend."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def get(self):
+        return self.backend.shopify_granted_token, self.backend.shopify_granted_token_expiry
+
+    def save(self, token, expires_at):
+        self.backend.write(
+            {"shopify_granted_token": token, "shopify_granted_token_expiry": expires_at}
+        )
+
+
+def _notification(message, kind):
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {"message": message, "type": kind, "sticky": kind == "danger"},
+    }

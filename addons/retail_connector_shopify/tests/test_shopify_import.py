@@ -1,0 +1,145 @@
+"""Shopify deliveries, signed as Shopify signs them, become Odoo records."""
+
+import copy
+import json
+from pathlib import Path
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.retail_connector_base.tests.common import RetailCase
+
+from .test_shopify_webhook import SECRET, shopify_headers
+
+SAMPLES = Path(__file__).parent / "samples"
+EU_SHOP = "retail-connect-test.myshopify.com"
+
+
+def sample(name):
+    return json.loads((SAMPLES / f"{name}.json").read_text())
+
+
+@tagged("post_install", "-at_install")
+class TestShopifyImport(RetailCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        Tax = cls.env["account.tax"]
+        group = cls.env["account.tax.group"].create({"name": "Test MwSt"})
+        for rate in (19, 7):
+            Tax.create(
+                {
+                    "name": f"Test MwSt {rate}% incl.",
+                    "amount": rate,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "price_include_override": "tax_included",
+                    "tax_group_id": group.id,
+                    "country_id": cls.tax_20.country_id.id,
+                    "sequence": 0,
+                }
+            )
+        Product = cls.env["product.product"]
+        cls.tea = Product.create({"name": "Green tea", "default_code": "LH-GT3-SALBEI"})
+        cls.book = Product.create({"name": "Seasons book", "default_code": "LH-BUCH-SAISON"})
+        cls.shop = cls.env["retail.backend"].create(
+            {
+                "name": "Shopify DE",
+                "code": "shopify",
+                "state": "active",
+                "shopify_shop_domain": EU_SHOP,
+                "shopify_client_secret": SECRET,
+            }
+        )
+
+    def deliver(self, topic, payload, webhook_id=None):
+        body = json.dumps(payload).encode()
+        headers = shopify_headers(
+            body, topic=topic, webhook_id=webhook_id or f"wh-{topic}-{id(payload)}"
+        )
+        headers["X-Shopify-Shop-Domain"] = EU_SHOP
+        response = self.url_open(
+            f"/retail/webhook/{self.shop.webhook_token}", data=body, headers=headers
+        )
+        return response
+
+    def process(self, topic, payload, webhook_id=None):
+        self.assertEqual(self.deliver(topic, payload, webhook_id).json()["status"], "accepted")
+        event = self.env["retail.event"].search(
+            [("backend_id", "=", self.shop.id)], order="id desc", limit=1
+        )
+        self.run_event_job(event)
+        return event
+
+    def shop_order(self, gid):
+        return self.env["sale.order"].search(
+            [("retail_backend_id", "=", self.shop.id), ("retail_external_id", "=", gid)]
+        )
+
+    def test_order_with_taxes_included_is_imported_and_confirmed(self):
+        payload = sample("order_create_taxes_included")
+        event = self.process("orders/create", payload)
+        self.assertEqual(event.state, "done", event.error)
+        order = self.shop_order(payload["admin_graphql_api_id"])
+        self.assertEqual(order.state, "sale", order.retail_hold_reason)
+        self.assertEqual(order.client_order_ref, "#2318")
+        self.assertEqual(order.currency_id.name, "EUR")
+        self.assertEqual(order.retail_payment_state, "paid")
+        self.assertEqual((order.amount_total, order.amount_tax), (78.80, 9.85))
+        tea_line, book_line, shipping_line = order.order_line
+        self.assertEqual((tea_line.product_id, tea_line.product_uom_qty), (self.tea, 2))
+        self.assertEqual(tea_line.retail_line_id, "gid://shopify/LineItem/16123456789011")
+        self.assertEqual((book_line.product_id, book_line.price_unit), (self.book, 29.0))
+        self.assertEqual((shipping_line.price_unit, shipping_line.discount), (4.90, 100.0))
+        partner = order.partner_id
+        self.assertEqual(partner.email, "lukas.becker@example.de")
+        self.assertEqual(
+            partner.retail_binding_ids.external_id, payload["customer"]["admin_graphql_api_id"]
+        )
+
+    def test_redelivery_and_out_of_order_updates(self):
+        created = sample("order_create_taxes_included")
+        updated = copy.deepcopy(created)
+        updated["updated_at"] = "2026-11-03T15:00:00+01:00"
+        updated["financial_status"] = "partially_refunded"
+        # orders/updated overtakes orders/create
+        self.process("orders/updated", updated, webhook_id="wh-2")
+        event = self.process("orders/create", created, webhook_id="wh-1")
+        self.assertEqual(event.state, "ignored")
+        self.assertTrue(event.state_reason.startswith("Stale:"))
+        self.assertEqual(
+            self.deliver("orders/create", created, "wh-1").json()["status"], "duplicate"
+        )
+        order = self.shop_order(created["admin_graphql_api_id"])
+        self.assertEqual(len(order), 1)
+        self.assertEqual(order.retail_payment_state, "partially_refunded")
+
+    def test_customer_webhook_creates_the_bound_customer(self):
+        payload = sample("customer_create")
+        event = self.process("customers/create", payload)
+        self.assertEqual(event.state, "done", event.error)
+        binding = self.env["retail.binding"]._find(
+            self.shop, "res.partner", payload["admin_graphql_api_id"]
+        )
+        self.assertEqual(binding._record().email, "maya.chen@example.com")
+
+    def test_refund_webhook_is_recorded_on_its_order(self):
+        order_payload = sample("order_create_taxes_excluded")
+        self.env.ref("base.CAD").active = True
+        self.process("orders/create", order_payload)
+        order = self.shop_order(order_payload["admin_graphql_api_id"])
+        self.assertTrue(order, "imported, on hold for its line without SKU")
+        self.assertIn("Unknown SKU", order.retail_hold_reason)
+        event = self.process("refunds/create", sample("refund_create"))
+        self.assertEqual(event.state, "done", event.error)
+        refund = order.retail_refund_ids
+        self.assertEqual(refund.amount, 49.90)
+        self.assertEqual(refund.state, "recorded")
+        self.assertEqual(len(refund.lines), 2, "the same line refunded twice (return + cancel)")
+
+    def test_invalid_payload_fails_with_the_field_path(self):
+        payload = sample("order_create_taxes_included")
+        payload["line_items"][0]["quantity"] = "abc"
+        event = self.process("orders/create", payload)
+        self.assertEqual(event.state, "failed")
+        self.assertIn("quantity", event.error)
