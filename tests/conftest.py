@@ -1,10 +1,23 @@
 import base64
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
+import odoo.addons
+
 from .support.odoo_server import OdooServer, clone_database, drop_database
+
+# The addons' plain-Python parts (clients, mappers) are tested here too: make
+# them, and the Odoo addons they import, importable as odoo.addons.*.
+for _addons in (
+    Path(__file__).resolve().parent.parent / "addons",
+    *(Path(path).parent / "addons" for path in odoo.__path__),
+):
+    is_addons_dir = (_addons / "retail_connector_base").is_dir() or (_addons / "web").is_dir()
+    if is_addons_dir and str(_addons) not in odoo.addons.__path__:
+        odoo.addons.__path__.append(str(_addons))
 
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"end-to-end-secret-of-32-bytes!!!").decode()
 

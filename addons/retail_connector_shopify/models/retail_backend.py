@@ -96,8 +96,16 @@ class RetailBackend(models.Model):
         """Subscribe this backend's webhook URL to every topic it handles, and
         record what Shopify reports as subscribed."""
         self.ensure_one()
-        self.env["retail.shopify.webhook"]._sync(self)
-        return True
+        try:
+            self.env["retail.shopify.webhook"]._sync(self)
+        except RetailError as exc:
+            return _notification(self.env._("Could not subscribe: %s", exc), "danger")
+        states = self.shopify_webhook_ids.mapped("state")
+        if set(states) == {"subscribed"}:
+            return _notification(self.env._("%s topics subscribed.", len(states)), "success")
+        return _notification(
+            self.env._("Some topics could not be subscribed: see the list."), "warning"
+        )
 
     def _get_shopify_api_url(self):
         """The Admin API's base URL: the configured one, else the shop's."""
