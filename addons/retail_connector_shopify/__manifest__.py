@@ -8,6 +8,10 @@
     "author": "Retail Connect contributors",
     "license": "LGPL-3",
     "depends": ["retail_connector_base"],
-    "data": ["security/ir.model.access.csv", "views/retail_backend_views.xml"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/retail_backend_views.xml",
+    ],
     "installable": True,
 }

@@ -136,3 +136,47 @@ def test_signed_deliveries_become_a_confirmed_order(odoo_server, store, shop):
     assert [(state, float(total), paid) for state, total, paid in rows] == [
         ("sale", 78.80, "paid")
     ], odoo_server.log()
+
+
+def test_orders_wait_for_shopify_fraud_analysis(odoo_server, store, shop):
+    odoo_server.call("retail.backend", "write", [store], {"shopify_hold_until_risk": True})
+    odoo_server.call("retail.backend", "action_shopify_sync_webhooks", [store])
+    try:
+        pending = shop.add_order(risk="NONE", line_items=[{"sku": "LH-BUCH-SAISON", "quantity": 1}])
+        risky = shop.add_order(risk="CANCEL", line_items=[{"sku": "LH-BUCH-SAISON", "quantity": 1}])
+        for fake_order, number in ((pending, "#9001"), (risky, "#9002")):
+            payload = sample("order_create_taxes_included")
+            payload.update(admin_graphql_api_id=fake_order["id"], name=number)
+            shop.deliver_to_subscriptions("orders/create", payload)
+        held = _wait_for_orders(odoo_server, store, (pending["id"], risky["id"]), "draft")
+        reasons = dict(held)
+        assert "Waiting for Shopify's fraud analysis" in reasons[pending["id"]]
+        assert "Shopify recommends cancelling this order" in reasons[risky["id"]]
+
+        shop.set_risk(pending["id"], "ACCEPT")
+        cron = _ref(odoo_server, "retail_connector_shopify.ir_cron_shopify_recheck_risk")
+        odoo_server.call("ir.cron", "method_direct_trigger", [cron])
+        [(state,)] = query(
+            odoo_server.dbname,
+            "SELECT state FROM sale_order WHERE retail_external_id = %s",
+            (pending["id"],),
+        )
+        assert state == "sale"
+    finally:
+        odoo_server.call("retail.backend", "write", [store], {"shopify_hold_until_risk": False})
+
+
+def _wait_for_orders(server, backend_id, gids, state, timeout=60):
+    deadline = time.monotonic() + timeout
+    rows = []
+    while time.monotonic() < deadline:
+        rows = query(
+            server.dbname,
+            "SELECT retail_external_id, retail_hold_reason FROM sale_order "
+            "WHERE retail_backend_id = %s AND retail_external_id IN %s AND state = %s",
+            (backend_id, tuple(gids), state),
+        )
+        if len(rows) == len(gids):
+            return rows
+        time.sleep(0.3)
+    raise AssertionError(f"orders not {state} in time: {rows}\n{server.log()}")

@@ -86,6 +86,7 @@ class RetailOrderImporter(models.AbstractModel):
         Totals are compared only when nothing else is wrong: a missing line
         or tax already explains any difference.
         """
+        holds = holds + self._channel_holds(sale_order, order)
         holds = holds or self._total_holds(sale_order, order)
         sale_order.retail_hold_reason = "\n".join(holds) or False
         if order.cancelled_at:
@@ -94,6 +95,13 @@ class RetailOrderImporter(models.AbstractModel):
             sale_order.action_confirm()
             # Confirming dates the order now; the channel's date is when it was placed.
             sale_order.date_order = order.created_at.replace(tzinfo=None)
+
+    @api.model
+    def _channel_holds(self, sale_order, order):
+        """Hook: reasons a channel has to keep ``sale_order`` from being
+        confirmed (e.g. a pending fraud analysis). Channel modules override
+        it for their own backends and add to ``super()``'s list."""
+        return []
 
     @api.model
     def _order_values(self, backend, order):

@@ -49,6 +49,11 @@ class RetailBackend(models.Model):
         default="presentment_money",
         required=True,
     )
+    shopify_hold_until_risk = fields.Boolean(
+        string="Wait for Shopify's fraud analysis",
+        help="Keep new orders unconfirmed until Shopify's risk recommendation is known, "
+        "and hold those it recommends investigating or cancelling.",
+    )
     shopify_shop_name = fields.Char(string="Shop name", readonly=True, copy=False)
     shopify_webhook_ids = fields.One2many(
         "retail.shopify.webhook", "backend_id", string="Webhook subscriptions"
@@ -106,6 +111,23 @@ class RetailBackend(models.Model):
         return _notification(
             self.env._("Some topics could not be subscribed: see the list."), "warning"
         )
+
+    @api.model
+    def _cron_shopify_recheck_risk(self):
+        """Retry the orders waiting for Shopify's fraud analysis."""
+        orders = self.env["sale.order"].search(
+            [
+                ("retail_backend_id.code", "=", "shopify"),
+                ("retail_backend_id.state", "=", "active"),
+                ("retail_on_hold", "=", True),
+                ("state", "in", ("draft", "sent")),
+                ("retail_hold_reason", "ilike", "Waiting for Shopify's fraud analysis"),
+            ]
+        )
+        for order in orders:
+            with self.env.cr.savepoint():
+                order.action_retail_retry()
+            self.env["ir.cron"]._commit_progress(1)
 
     def _get_shopify_api_url(self):
         """The Admin API's base URL: the configured one, else the shop's."""

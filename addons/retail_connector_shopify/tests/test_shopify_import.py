@@ -3,6 +3,7 @@
 import copy
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 
@@ -143,3 +144,31 @@ class TestShopifyImport(RetailCase, HttpCase):
         event = self.process("orders/create", payload)
         self.assertEqual(event.state, "failed")
         self.assertIn("quantity", event.error)
+
+    def test_order_waits_for_the_risk_recommendation_when_asked(self):
+        self.shop.shopify_hold_until_risk = True
+        payload = sample("order_create_taxes_included")
+        risk = {"recommendation": "NONE"}
+        importer = type(self.env["retail.order.importer"])
+        with patch.object(importer, "_shopify_risk", lambda *_args: dict(risk)):
+            self.process("orders/create", payload)
+            order = self.shop_order(payload["admin_graphql_api_id"])
+            self.assertEqual(order.state, "draft")
+            self.assertIn("Waiting for Shopify's fraud analysis", order.retail_hold_reason)
+            risk.update(
+                recommendation="INVESTIGATE",
+                assessments=[
+                    {"facts": [{"description": "Card declined twice", "sentiment": "NEGATIVE"}]}
+                ],
+            )
+            order.action_retail_retry()
+            self.assertEqual(
+                order.retail_hold_reason,
+                "Shopify recommends investigating this order (fraud risk): Card declined twice: "
+                "check it, then confirm or cancel it by hand.",
+            )
+            risk.clear()
+            risk["recommendation"] = "ACCEPT"
+            order.action_retail_retry()
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(order.retail_hold_reason)
