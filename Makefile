@@ -1,4 +1,4 @@
-.PHONY: test lint bench up
+.PHONY: test lint bench bench-import up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -8,7 +8,10 @@ lint:
 	pre-commit run --all-files
 
 bench:
-	bash tests/bench/run.sh
+	bash tests/bench/run.sh webhook
+
+bench-import:
+	bash tests/bench/run.sh import
 
 up:
 	docker compose up -d --build

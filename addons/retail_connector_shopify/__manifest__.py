@@ -10,8 +10,10 @@
     "depends": ["retail_connector_base"],
     "data": [
         "security/ir.model.access.csv",
+        "security/retail_shopify_compliance_security.xml",
         "data/ir_cron_data.xml",
         "views/retail_backend_views.xml",
+        "views/retail_shopify_compliance_views.xml",
     ],
     "installable": True,
 }

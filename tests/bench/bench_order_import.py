@@ -1,7 +1,7 @@
 """Order import benchmark: our event processing against the bare ORM work.
 
-Run it with ``bash tests/bench/run_import.sh`` (it prepares the database and
-the environment like tests/bench/run.sh does); arguments go to this script.
+Run it with ``make bench-import`` (tests/bench/run.sh prepares the database and
+the environment like tests/run.sh does).
 
 What it does
 ------------

@@ -15,7 +15,7 @@ from odoo.addons.retail_connector_base.adapters import (
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
-from .. import mappers
+from .. import compliance, mappers
 
 ORDER_TOPICS = frozenset(
     {
@@ -70,8 +70,10 @@ class ShopifyAdapter(ChannelAdapter):
         return EventValues(event_key=webhook_id, topic=topic, headers=self._kept_headers(headers))
 
     def to_canonical(self, topic, payload, headers):
-        """Orders, customers and refunds become canonical objects; other
-        topics are returned as they are (the base ignores them)."""
+        """Orders, customers and refunds become canonical objects, the
+        compliance topics :class:`~..compliance.ComplianceRequest` objects
+        (applied by this module's ``retail.event``); other topics are returned
+        as they are (the base ignores them)."""
         money = getattr(self.backend, "shopify_money_side", None) or "presentment_money"
         if topic in ORDER_TOPICS:
             return mappers.order_to_canonical(payload, money=money)
@@ -79,4 +81,6 @@ class ShopifyAdapter(ChannelAdapter):
             return mappers.customer_to_canonical(payload)
         if topic == "refunds/create":
             return mappers.refund_to_canonical(payload, money=money)
+        if topic in compliance.TOPIC_KIND_MAPPING:
+            return compliance.ComplianceRequest.from_webhook(topic, payload)
         return payload
