@@ -18,6 +18,7 @@
         "views/retail_backend_views.xml",
         "views/retail_event_views.xml",
         "views/retail_binding_views.xml",
+        "views/retail_outbox_views.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/retail_connect_menus.xml",

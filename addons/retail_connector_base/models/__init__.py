@@ -2,6 +2,9 @@ from . import retail_backend
 from . import retail_binding
 from . import retail_event
 from . import retail_order_refund
+from . import retail_outbox
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import stock_move
+from . import stock_picking

@@ -15,6 +15,7 @@ from ..const import (
     PARTNER_FIELD_GROUPS,
     PENDING_EVENT_STATES,
 )
+from ..exceptions import PermanentError
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 
@@ -71,6 +72,17 @@ class RetailBackend(models.Model):
     # What the channel supports, so that views never test the channel code.
     support_webhooks = fields.Boolean(compute="_compute_feature_support")
     support_webhook_secret = fields.Boolean(compute="_compute_feature_support")
+    support_fulfillment_export = fields.Boolean(compute="_compute_feature_support")
+    support_stock_export = fields.Boolean(compute="_compute_feature_support")
+    export_fulfillment = fields.Boolean(
+        string="Send deliveries to the channel",
+        default=True,
+        help="When a delivery of a channel order is done, send its quantities and tracking.",
+    )
+    export_stock = fields.Boolean(
+        string="Send stock levels to the channel",
+        help="Send each product's available quantity in the backend's warehouse when it changes.",
+    )
     webhook_max_body_bytes = fields.Integer(
         string="Max. webhook body (bytes)",
         default=DEFAULT_MAX_BODY_BYTES,
@@ -169,6 +181,8 @@ class RetailBackend(models.Model):
         for backend in self:
             backend.support_webhooks = backend.code in ("none", "generic")
             backend.support_webhook_secret = backend.code == "generic"
+            backend.support_fulfillment_export = False
+            backend.support_stock_export = False
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
@@ -247,6 +261,28 @@ class RetailBackend(models.Model):
             .search([("webhook_token", "=", token)], limit=1)
         )
         return backend._get_settings() if backend else None
+
+    # Exports (retail.outbox)
+
+    def _export(self, kind, record):
+        """Send one outbox message of ``kind`` about ``record`` to the channel;
+        return a short text of what the channel answered."""
+        self.ensure_one()
+        return getattr(self, f"_export_{kind}")(record)
+
+    def _export_fulfillment(self, picking):
+        """Hook: tell the channel what ``picking`` delivered (quantities, tracking)."""
+        raise PermanentError(f"Channel {self.code} does not take deliveries")
+
+    def _export_stock(self, product):
+        """Hook: tell the channel how many ``product`` are available."""
+        raise PermanentError(f"Channel {self.code} does not take stock levels")
+
+    def _get_stock_export_backends(self, company):
+        """The active backends of ``company`` that want stock levels."""
+        return self.search(
+            [("state", "=", "active"), ("export_stock", "=", True), ("company_id", "=", company.id)]
+        ).filtered("support_stock_export")
 
     def _get_adapter(self):
         """Return the channel adapter of this backend."""

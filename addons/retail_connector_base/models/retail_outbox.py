@@ -1,0 +1,211 @@
+import logging
+import time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+
+_logger = logging.getLogger(__name__)
+
+OUTBOX_STATES = [
+    ("pending", "Pending"),
+    ("done", "Sent"),
+    ("failed", "Failed"),
+    ("dead", "Dead"),
+]
+# Seconds a stock row waits before it is sent, so that a burst of stock moves
+# of one product becomes one call with the latest quantity.
+STOCK_COALESCE_SECONDS = 30
+
+
+class RetailOutbox(models.Model):
+    """What Odoo owes a channel: written in the transaction of the business
+    change (a delivery done, stock moved), sent later by a job.
+
+    Stock rows are coalesced: one pending row per product and backend, sent
+    with the quantity of the moment it is sent.
+    """
+
+    _name = "retail.outbox"
+    _description = "Retail Outbound Message"
+    _order = "id desc"
+
+    backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    kind = fields.Selection(
+        [("fulfillment", "Fulfillment"), ("stock", "Stock level")], required=True, index=True
+    )
+    res_model = fields.Char(required=True)
+    res_id = fields.Many2oneReference(model_field="res_model", required=True)
+    dedup_key = fields.Char(
+        help="Rows with the same key are coalesced while pending (stock: one per product)."
+    )
+    state = fields.Selection(OUTBOX_STATES, required=True, default="pending", index=True)
+    attempts = fields.Integer(readonly=True)
+    error = fields.Text(readonly=True)
+    result = fields.Char(readonly=True, help="What the channel answered.")
+    job_id = fields.Many2one(
+        "queue.job",
+        readonly=True,
+        index="btree_not_null",
+        groups="queue_job.group_queue_job_manager",
+    )
+    sent_at = fields.Datetime(readonly=True)
+
+    _pending_dedup_uniq = models.UniqueIndex(
+        "(backend_id, dedup_key) WHERE state = 'pending' AND dedup_key IS NOT NULL",
+        "One pending message per key and backend.",
+    )
+
+    @api.depends("kind", "res_model", "res_id")
+    def _compute_display_name(self):
+        for message in self:
+            record = message._record()
+            message.display_name = f"{message.kind}: {record.display_name if record else '-'}"
+
+    def _record(self):
+        self.ensure_one()
+        return self.env[self.res_model].browse(self.res_id).exists()
+
+    # Writing
+
+    @api.model
+    def _enqueue(self, backend, kind, record, dedup_key=None, delay=0):
+        """Owe ``backend`` a ``kind`` message about ``record``.
+
+        With a ``dedup_key``, a message still pending is reused: it will send
+        the state of the moment it runs.
+        """
+        if dedup_key:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO retail_outbox (backend_id, company_id, kind, res_model, res_id,
+                                               dedup_key, state, attempts,
+                                               create_uid, create_date, write_uid, write_date)
+                    VALUES (%s, %s, %s, %s, %s, %s, 'pending', 0,
+                            %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                    ON CONFLICT (backend_id, dedup_key)
+                        WHERE state = 'pending' AND dedup_key IS NOT NULL
+                    DO NOTHING
+                    RETURNING id
+                    """,
+                    backend.id,
+                    backend.company_id.id,
+                    kind,
+                    record._name,
+                    record.id,
+                    dedup_key,
+                    self.env.uid,
+                    self.env.uid,
+                )
+            )
+            row = self.env.cr.fetchone()
+            if not row:
+                return self.browse()
+            message = self.browse(row[0])
+        else:
+            message = self.create(
+                {
+                    "backend_id": backend.id,
+                    "kind": kind,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                }
+            )
+        message._schedule(delay)
+        return message
+
+    def _schedule(self, delay=0):
+        for message in self:
+            job = message.with_delay(
+                channel=message.backend_id._get_job_channel(
+                    "realtime" if message.kind == "fulfillment" else "batch"
+                ),
+                max_retries=message.backend_id.max_attempts,
+                eta=delay or None,
+                description=f"Send {message.kind} to {message.backend_id.name}",
+            )._send()
+            message.job_id = job.db_record()
+
+    # Sending (queue_job)
+
+    def _send(self):
+        """Job: send the message through the backend's channel."""
+        self.ensure_one()
+        started = time.monotonic()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL("SELECT state FROM retail_outbox WHERE id = %s FOR NO KEY UPDATE", self.id)
+                )
+                self.invalidate_recordset(["state"])
+                if self.state != "pending":
+                    return f"Already {self.state}: nothing sent."
+                record = self._record()
+                if not record:
+                    self.write({"state": "done", "result": "Record deleted: nothing to send."})
+                    return self.result
+                result = self.backend_id._export(self.kind, record)
+                self.write(
+                    {
+                        "state": "done",
+                        "result": result,
+                        "attempts": self.attempts + 1,
+                        "sent_at": fields.Datetime.now(),
+                        "error": False,
+                    }
+                )
+                return result
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a record
+            self._handle_send_error(exc, started)
+
+    def _handle_send_error(self, exc, started):
+        Event = self.env["retail.event"]
+        transient = Event._is_transient_error(exc)
+        message = Event._describe_error(exc)
+        attempts = self.attempts + 1
+        if not transient:
+            state = "failed"
+        elif attempts >= self.backend_id.max_attempts:
+            state, message = "dead", f"Gave up after {attempts} attempts: {message}"
+        else:
+            state = "pending"
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr)).sudo().write(
+                {"state": state, "attempts": attempts, "error": message}
+            )
+        self.invalidate_recordset()
+        _logger.info(
+            "Outbox %s: %s (%s ms)", self.id, message, int((time.monotonic() - started) * 1000)
+        )
+        if state == "pending":
+            raise RetryableJobError(message, seconds=getattr(exc, "retry_after", None)) from exc
+        raise FailedJobError(message) from exc
+
+    def action_replay(self):
+        """Send failed or dead messages again."""
+        replayable = self.filtered(lambda m: m.state in ("failed", "dead"))
+        if not replayable:
+            raise UserError(self.env._("Only failed or dead messages can be sent again."))
+        # A newer pending stock message already sends the current quantity.
+        superseded = replayable.filtered(
+            lambda m: (
+                m.dedup_key
+                and self.search_count(
+                    [
+                        ("backend_id", "=", m.backend_id.id),
+                        ("dedup_key", "=", m.dedup_key),
+                        ("state", "=", "pending"),
+                    ],
+                    limit=1,
+                )
+            )
+        )
+        superseded.write({"state": "done", "result": "Superseded by a newer pending message."})
+        to_send = replayable - superseded
+        to_send.write({"state": "pending", "attempts": 0, "error": False})
+        to_send._schedule()
+        return True

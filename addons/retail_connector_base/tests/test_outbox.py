@@ -1,0 +1,148 @@
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo.addons.queue_job.exception import FailedJobError
+
+from ..exceptions import PermanentError, TransientError
+from .common import RetailCase, canonical_order
+
+
+class TestOutbox(RetailCase):
+    """Deliveries and stock levels owed to a channel, with a channel that
+    takes both (its two export hooks patched)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend.export_stock = True
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.env.company.id)], limit=1
+        )
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.tshirt.is_storable = True
+        cls.mug.is_storable = True
+
+    @contextmanager
+    def channel(self, fail=None):
+        """A channel taking exports; ``fail`` raises instead of sending."""
+        sent = []
+        Backend = type(self.env["retail.backend"])
+
+        def export(kind):
+            def _export(backend, record):
+                if fail:
+                    raise fail()
+                sent.append((kind, record))
+                return f"sent {kind} {record.display_name}"
+
+            return _export
+
+        def flags(backends):
+            for backend in backends:
+                backend.support_webhooks = backend.support_webhook_secret = True
+                backend.support_fulfillment_export = backend.support_stock_export = True
+
+        with (
+            patch.object(Backend, "_export_fulfillment", export("fulfillment")),
+            patch.object(Backend, "_export_stock", export("stock")),
+            patch.object(Backend, "_compute_feature_support", flags),
+        ):
+            self.backend.invalidate_recordset(
+                ["support_stock_export", "support_fulfillment_export"]
+            )
+            yield sent
+
+    def outbox(self, kind):
+        return self.env["retail.outbox"].search(
+            [("backend_id", "=", self.backend.id), ("kind", "=", kind)]
+        )
+
+    def receive(self, product, quantity):
+        self.env["stock.quant"]._update_available_quantity(product, self.stock_location, quantity)
+        move = self.env["stock.move"].create(
+            {
+                "product_id": product.id,
+                "product_uom_qty": quantity,
+                "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                "location_dest_id": self.stock_location.id,
+            }
+        )
+        move._action_confirm()
+        move.quantity = quantity
+        move.picked = True
+        move._action_done()
+
+    def test_a_burst_of_stock_moves_is_one_pending_message(self):
+        with self.channel() as sent:
+            for _i in range(5):
+                self.receive(self.tshirt, 3)
+            self.receive(self.mug, 1)
+            messages = self.outbox("stock")
+            self.assertEqual(len(messages), 2, "one per product")
+            tshirt_message = messages.filtered(lambda m: m.res_id == self.tshirt.id)
+            self.assertEqual(tshirt_message.dedup_key, f"stock/{self.tshirt.id}")
+            self.assertEqual(tshirt_message.job_id.channel, "root.retail.batch")
+            self.assertTrue(tshirt_message.job_id.eta, "waits to coalesce")
+            self.run_job(tshirt_message.job_id)
+            self.assertEqual(sent, [("stock", self.tshirt)])
+            self.assertEqual(tshirt_message.state, "done")
+            self.assertEqual(tshirt_message.result, "sent stock [TSHIRT-M] T-shirt M")
+            # after sending, a new change is a new message
+            self.receive(self.tshirt, 1)
+            self.assertEqual(len(self.outbox("stock")), 3)
+
+    def test_no_stock_message_without_the_backend_option(self):
+        self.backend.export_stock = False
+        with self.channel():
+            self.receive(self.tshirt, 3)
+        self.assertFalse(self.outbox("stock"))
+
+    def test_a_done_delivery_of_a_channel_order_is_owed_to_the_channel(self):
+        with self.channel() as sent:
+            event = self.store_event({"type": "order.created", "data": canonical_order()})
+            self.run_event_job(event)
+            order = self.env["sale.order"].search([("retail_external_id", "=", "1001")])
+            picking = order.picking_ids
+            picking.move_ids.quantity = 2
+            picking.move_ids.picked = True
+            picking._action_done()
+            message = self.outbox("fulfillment")
+            self.assertEqual(message._record(), picking)
+            self.assertEqual(message.job_id.channel, "root.retail.realtime")
+            self.run_job(message.job_id)
+        self.assertEqual(sent, [("fulfillment", picking)])
+        self.assertEqual(message.state, "done")
+
+    def test_channel_outage_retries_then_dies_and_can_be_sent_again(self):
+        with self.channel(fail=lambda: TransientError("Shopify answered 503")):
+            self.receive(self.tshirt, 3)
+            message = self.outbox("stock")
+            for _attempt in range(3):
+                error = self.run_job(message.job_id)
+        self.assertIsInstance(error, FailedJobError)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.error, "Gave up after 3 attempts: Shopify answered 503")
+        with self.channel() as sent:
+            message.action_replay()
+            self.assertEqual(message.state, "pending")
+            self.run_job(message.job_id)
+        self.assertEqual(sent, [("stock", self.tshirt)])
+        self.assertEqual(message.state, "done")
+
+    def test_refused_message_fails_at_once(self):
+        with self.channel(fail=lambda: PermanentError("unknown location")):
+            self.receive(self.tshirt, 3)
+            message = self.outbox("stock")
+            self.run_job(message.job_id)
+        self.assertEqual((message.state, message.attempts), ("failed", 1))
+        self.assertEqual(message.error, "unknown location")
+
+    def test_replaying_a_stock_message_superseded_by_a_newer_one(self):
+        with self.channel(fail=lambda: PermanentError("refused")):
+            self.receive(self.tshirt, 3)
+            failed = self.outbox("stock")
+            self.run_job(failed.job_id)
+            self.receive(self.tshirt, 1)  # a newer pending message
+        failed.action_replay()
+        self.assertEqual(failed.state, "done")
+        self.assertEqual(failed.result, "Superseded by a newer pending message.")
