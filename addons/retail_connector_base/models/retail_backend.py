@@ -83,6 +83,11 @@ class RetailBackend(models.Model):
         string="Send stock levels to the channel",
         help="Send each product's available quantity in the backend's warehouse when it changes.",
     )
+    stock_export_delay = fields.Integer(
+        string="Stock sent after (seconds)",
+        default=30,
+        help="Changes of one product within this delay become one call with the latest quantity.",
+    )
     webhook_max_body_bytes = fields.Integer(
         string="Max. webhook body (bytes)",
         default=DEFAULT_MAX_BODY_BYTES,
@@ -264,19 +269,26 @@ class RetailBackend(models.Model):
 
     # Exports (retail.outbox)
 
-    def _export(self, kind, record):
-        """Send one outbox message of ``kind`` about ``record`` to the channel;
-        return a short text of what the channel answered."""
+    def _export(self, message, record):
+        """Send outbox ``message`` about ``record`` to the channel; return a
+        short text of what the channel answered."""
         self.ensure_one()
-        return getattr(self, f"_export_{kind}")(record)
+        return getattr(self, f"_export_{message.kind}")(record, message)
 
-    def _export_fulfillment(self, picking):
+    def _export_fulfillment(self, picking, message):
         """Hook: tell the channel what ``picking`` delivered (quantities, tracking)."""
         raise PermanentError(f"Channel {self.code} does not take deliveries")
 
-    def _export_stock(self, product):
-        """Hook: tell the channel how many ``product`` are available."""
+    def _export_stock(self, product, message):
+        """Hook: tell the channel how many ``product`` are available to sell."""
         raise PermanentError(f"Channel {self.code} does not take stock levels")
+
+    def _get_available_quantity(self, product):
+        """What the channel may sell of ``product``: free stock of the
+        backend's warehouse (all warehouses of the company without one)."""
+        self.ensure_one()
+        context = {"warehouse_id": self.warehouse_id.id} if self.warehouse_id else {}
+        return product.with_company(self.company_id).with_context(**context).free_qty
 
     def _get_stock_export_backends(self, company):
         """The active backends of ``company`` that want stock levels."""

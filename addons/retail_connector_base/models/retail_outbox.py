@@ -15,9 +15,6 @@ OUTBOX_STATES = [
     ("failed", "Failed"),
     ("dead", "Dead"),
 ]
-# Seconds a stock row waits before it is sent, so that a burst of stock moves
-# of one product becomes one call with the latest quantity.
-STOCK_COALESCE_SECONDS = 30
 
 
 class RetailOutbox(models.Model):
@@ -148,7 +145,7 @@ class RetailOutbox(models.Model):
                 if not record:
                     self.write({"state": "done", "result": "Record deleted: nothing to send."})
                     return self.result
-                result = self.backend_id._export(self.kind, record)
+                result = self.backend_id._export(self, record)
                 self.write(
                     {
                         "state": "done",

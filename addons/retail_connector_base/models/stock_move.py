@@ -1,7 +1,5 @@
 from odoo import models
 
-from .retail_outbox import STOCK_COALESCE_SECONDS
-
 
 class StockMove(models.Model):
     _inherit = "stock.move"
@@ -35,5 +33,5 @@ class StockMove(models.Model):
                         "stock",
                         product,
                         dedup_key=f"stock/{product.id}",
-                        delay=STOCK_COALESCE_SECONDS,
+                        delay=backend.stock_export_delay,
                     )

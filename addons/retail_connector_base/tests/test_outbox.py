@@ -29,7 +29,7 @@ class TestOutbox(RetailCase):
         Backend = type(self.env["retail.backend"])
 
         def export(kind):
-            def _export(backend, record):
+            def _export(backend, record, message):
                 if fail:
                     raise fail()
                 sent.append((kind, record))
