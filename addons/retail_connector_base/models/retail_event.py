@@ -64,15 +64,16 @@ class RetailEvent(models.Model):
     _description = "Retail Inbound Event"
     _order = "received_at desc, id desc"
 
+    # Indexed by the (backend_id, event_key) unique constraint.
     backend_id = fields.Many2one(
-        "retail.backend", required=True, index=True, ondelete="restrict", readonly=True
+        "retail.backend", required=True, ondelete="restrict", readonly=True
     )
     company_id = fields.Many2one(
         related="backend_id.company_id", store=True, index=True, readonly=True
     )
     channel_code = fields.Selection(related="backend_id.code", string="Channel")
     source = fields.Selection(EVENT_SOURCES, required=True, default="webhook", readonly=True)
-    topic = fields.Char(required=True, index=True, readonly=True)
+    topic = fields.Char(required=True, readonly=True)
     event_key = fields.Char(
         required=True,
         readonly=True,
@@ -87,9 +88,8 @@ class RetailEvent(models.Model):
     headers = fields.Json(string="Kept headers", readonly=True)
     headers_text = fields.Text(string="Headers", compute="_compute_pretty_json")
     body_pretty = fields.Text(string="Payload", compute="_compute_pretty_json")
-    state = fields.Selection(
-        EVENT_STATES, required=True, default="received", index=True, readonly=True
-    )
+    # Indexed by _state_backend_idx.
+    state = fields.Selection(EVENT_STATES, required=True, default="received", readonly=True)
     state_reason = fields.Char(
         string="Reason", readonly=True, help="Why an event was ignored (duplicate, stale...)."
     )
@@ -142,7 +142,7 @@ class RetailEvent(models.Model):
         text = body.decode() if isinstance(body, bytes) else body
         self.env.cr.execute(SQL("SELECT nextval('retail_event_id_seq')"))
         event_id = self.env.cr.fetchone()[0]
-        enqueue = settings.state == "active"
+        enqueue = settings.state == "active" or event_values.always_process
         job_uuid = str(uuid.uuid4())
         if enqueue:
             job = SQL(
@@ -305,7 +305,9 @@ class RetailEvent(models.Model):
         state = self.env.cr.fetchone()[0]
         if state in ("done", "ignored"):
             return f"Event already {state}: nothing applied."
-        if self.backend_id.state != "active":
+        if self.backend_id.state != "active" and not (
+            self.backend_id._get_adapter().always_processed(self.topic)
+        ):
             self.write({"state": "received"})
             return "Backend not active: event kept until it is activated."
         outcome, reason = self._apply()
