@@ -18,6 +18,9 @@ class EventValues(NamedTuple):
     event_key: str
     topic: str
     headers: dict
+    # Processed even while the backend is draft or paused (e.g. legal
+    # requests that must be honoured after an uninstall).
+    always_process: bool = False
 
 
 class ChannelAdapter:
@@ -45,6 +48,11 @@ class ChannelAdapter:
         :raise PayloadError: when the key or the topic cannot be found
         """
         raise NotImplementedError
+
+    def always_processed(self, topic):
+        """Whether events of ``topic`` are processed whatever the backend's
+        state (default: only while it is active)."""
+        return False
 
     def to_canonical(self, topic, payload, headers):
         """Translate a stored payload into canonical data for the importer.
