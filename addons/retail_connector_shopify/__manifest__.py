@@ -7,7 +7,7 @@
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
     "license": "LGPL-3",
-    "depends": ["retail_connector_base"],
+    "depends": ["retail_connector_base", "stock_delivery"],
     "data": [
         "security/ir.model.access.csv",
         "security/retail_shopify_compliance_security.xml",

@@ -30,13 +30,77 @@ mutation RetailWebhookSubscriptionCreate(
 }
 """
 
-ORDERS_UPDATED_SINCE = """
-query RetailOrdersUpdatedSince($first: Int!, $after: String, $query: String!) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes { id legacyResourceId updatedAt }
-    pageInfo { hasNextPage endCursor }
-  }
-}
+# The order fields the import needs (mappers_graphql.order_node_to_canonical),
+# shared by the reconciliation poll and the bulk backfill. Admin API 2026-10
+# names: the customer's email and phone are defaultEmailAddress and
+# defaultPhoneNumber (Customer.email and .phone are deprecated), addresses
+# give countryCodeV2.
+_MONEY = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }"
+_ADDRESS = (
+    "{ id firstName lastName company address1 address2 city province provinceCode"
+    " zip country countryCodeV2 phone }"
+)
+_TAX_LINES = f"taxLines {{ title rate priceSet {_MONEY} }}"
+_DISCOUNT_ALLOCATIONS = f"discountAllocations {{ allocatedAmountSet {_MONEY} }}"
+_ORDER_FIELDS = f"""
+      id legacyResourceId name createdAt updatedAt processedAt closedAt
+      cancelledAt cancelReason currencyCode presentmentCurrencyCode taxesIncluded
+      displayFinancialStatus displayFulfillmentStatus email phone note test
+      customer {{
+        id firstName lastName updatedAt
+        defaultEmailAddress {{ emailAddress }}
+        defaultPhoneNumber {{ phoneNumber }}
+        defaultAddress {_ADDRESS}
+      }}
+      billingAddress {_ADDRESS}
+      shippingAddress {_ADDRESS}
+      subtotalPriceSet {_MONEY}
+      totalPriceSet {_MONEY}
+      totalTaxSet {_MONEY}
+      totalDiscountsSet {_MONEY}
+      totalShippingPriceSet {_MONEY}
+      currentSubtotalPriceSet {_MONEY}
+      currentTotalPriceSet {_MONEY}
+      currentTotalTaxSet {_MONEY}
+      currentTotalDiscountsSet {_MONEY}"""
+_LINE_ITEM_FIELDS = f"""
+          id sku name title variantTitle quantity currentQuantity
+          originalUnitPriceSet {_MONEY}
+          {_DISCOUNT_ALLOCATIONS}
+          {_TAX_LINES}"""
+_SHIPPING_LINE_FIELDS = f"""
+          id title code source carrierIdentifier isRemoved
+          originalPriceSet {_MONEY}
+          {_DISCOUNT_ALLOCATIONS}
+          {_TAX_LINES}"""
+
+# Line items fetched with each polled order. Shopify multiplies a nested
+# connection's cost by the outer page size and refuses queries above 1000
+# points: the orders' page size stays small (ORDERS_PAGE_SIZE); an order with
+# more lines says so (lineItems.pageInfo.hasNextPage) and its event fails
+# with that reason rather than importing part of it.
+ORDER_LINE_ITEMS_PAGE_SIZE = 100
+ORDERS_PAGE_SIZE = 5
+
+# Orders updated since a time (query "updated_at:>='...'"), oldest update
+# first: the reconciliation poll.
+ORDERS_UPDATED_SINCE = f"""
+query RetailOrdersUpdatedSince($first: Int!, $after: String, $query: String!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{{_ORDER_FIELDS}
+      lineItems(first: {ORDER_LINE_ITEMS_PAGE_SIZE}) {{
+        nodes {{{_LINE_ITEM_FIELDS}
+        }}
+        pageInfo {{ hasNextPage }}
+      }}
+      shippingLines(first: 20) {{
+        nodes {{{_SHIPPING_LINE_FIELDS}
+        }}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
 """
 
 ORDER_RISK = """
@@ -108,12 +172,29 @@ query RetailCurrentBulkOperation {
 }
 """
 
-# The bulk query of a backfill (its JSONL lines: orders, then their line items
-# with __parentId).
-BACKFILL_ORDERS_BULK_QUERY = """
+# The bulk query of a backfill: the same order fields as the poll. Its JSONL
+# has one line per order, then one per line item and shipping line with the
+# order's id in __parentId (bulk queries take no page sizes). Fill in with
+# ``BACKFILL_ORDERS_BULK_QUERY % {"since": "2026-09-01T00:00:00Z"}``.
+BACKFILL_ORDERS_BULK_QUERY = (
+    """
 {
   orders(query: "updated_at:>='%(since)s'") {
-    edges { node { id legacyResourceId updatedAt } }
+    edges {
+      node {"""
+    + _ORDER_FIELDS.replace("%", "%%")
+    + """
+        lineItems { edges { node {"""
+    + _LINE_ITEM_FIELDS
+    + """
+        } } }
+        shippingLines { edges { node {"""
+    + _SHIPPING_LINE_FIELDS
+    + """
+        } } }
+      }
+    }
   }
 }
 """
+)

@@ -126,6 +126,126 @@ def money(amount, currency):
     return {"shopMoney": value, "presentmentMoney": dict(value)}
 
 
+def rest_money(bag):
+    """A GraphQL MoneyBag as a webhook's ``*_set`` twin."""
+    return {
+        side: {"amount": bag[key]["amount"], "currency_code": bag[key]["currencyCode"]}
+        for side, key in (("shop_money", "shopMoney"), ("presentment_money", "presentmentMoney"))
+    }
+
+
+def _rest_address(address):
+    if address is None:
+        return None
+    names = {
+        "firstName": "first_name", "lastName": "last_name", "provinceCode": "province_code",
+        "countryCodeV2": "country_code",
+    }  # fmt: skip
+    return {names.get(key, key): value for key, value in address.items() if key != "id"}
+
+
+def _rest_taxes(tax_lines):
+    return [
+        {
+            "title": tax["title"],
+            "rate": tax["rate"],
+            "price": tax["priceSet"]["shopMoney"]["amount"],
+            "price_set": rest_money(tax["priceSet"]),
+        }
+        for tax in tax_lines
+    ]
+
+
+def _rest_allocations(allocations):
+    return [
+        {
+            "amount": allocation["allocatedAmountSet"]["shopMoney"]["amount"],
+            "amount_set": rest_money(allocation["allocatedAmountSet"]),
+            "discount_application_index": 0,
+        }
+        for allocation in allocations
+    ]
+
+
+def order_webhook_payload(order):
+    """The ``orders/*`` webhook body (REST shape) of a fake order node, as Shopify would
+    send it for the order in its current state."""
+    fulfillment = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
+    customer = order.get("customer")
+    payload = {
+        "id": numeric_id(order),
+        "admin_graphql_api_id": order["id"],
+        "name": order["name"],
+        "created_at": order["createdAt"],
+        "updated_at": order["updatedAt"],
+        "processed_at": order.get("processedAt"),
+        "closed_at": order.get("closedAt"),
+        "cancelled_at": order.get("cancelledAt"),
+        "cancel_reason": (order.get("cancelReason") or "").lower() or None,
+        "currency": order["currencyCode"],
+        "presentment_currency": order.get("presentmentCurrencyCode") or order["currencyCode"],
+        "taxes_included": order.get("taxesIncluded", False),
+        "financial_status": (order.get("displayFinancialStatus") or "").lower() or None,
+        "fulfillment_status": fulfillment.get(order.get("displayFulfillmentStatus")),
+        "email": order.get("email"),
+        "phone": order.get("phone"),
+        "note": order.get("note"),
+        "billing_address": _rest_address(order.get("billingAddress")),
+        "shipping_address": _rest_address(order.get("shippingAddress")),
+        "customer": None,
+        "line_items": [
+            {
+                "id": numeric_id(line),
+                "admin_graphql_api_id": line["id"],
+                "sku": line["sku"],
+                "name": line.get("name") or line["title"],
+                "title": line["title"],
+                "quantity": line["quantity"],
+                "current_quantity": line.get("currentQuantity", line["quantity"]),
+                "price": line["originalUnitPriceSet"]["shopMoney"]["amount"],
+                "price_set": rest_money(line["originalUnitPriceSet"]),
+                "discount_allocations": _rest_allocations(line.get("discountAllocations") or []),
+                "tax_lines": _rest_taxes(line.get("taxLines") or []),
+            }
+            for line in order["lineItems"]["nodes"]
+        ],
+        "shipping_lines": [
+            {
+                "id": numeric_id(line),
+                "title": line["title"],
+                "code": line.get("code"),
+                "price": line["originalPriceSet"]["shopMoney"]["amount"],
+                "price_set": rest_money(line["originalPriceSet"]),
+                "discount_allocations": _rest_allocations(line.get("discountAllocations") or []),
+                "tax_lines": _rest_taxes(line.get("taxLines") or []),
+            }
+            for line in (order.get("shippingLines") or {}).get("nodes", [])
+        ],
+    }
+    for rest, graphql in (
+        ("total_price", "totalPriceSet"), ("total_tax", "totalTaxSet"),
+        ("subtotal_price", "subtotalPriceSet"), ("total_discounts", "totalDiscountsSet"),
+        ("current_total_price", "currentTotalPriceSet"),
+    ):  # fmt: skip
+        if order.get(graphql):
+            payload[rest] = order[graphql]["shopMoney"]["amount"]
+            payload[f"{rest}_set"] = rest_money(order[graphql])
+    if customer:
+        email = (customer.get("defaultEmailAddress") or {}).get("emailAddress")
+        phone = (customer.get("defaultPhoneNumber") or {}).get("phoneNumber")
+        payload["customer"] = {
+            "id": numeric_id(customer),
+            "admin_graphql_api_id": customer["id"],
+            "first_name": customer.get("firstName"),
+            "last_name": customer.get("lastName"),
+            "email": email,
+            "phone": phone,
+            "updated_at": customer.get("updatedAt"),
+            "default_address": _rest_address(customer.get("defaultAddress")),
+        }
+    return payload
+
+
 def user_error(path, message, code=None):
     error = {"field": path, "message": message}
     if code:
@@ -634,7 +754,9 @@ class ShopState:
 
     base_url = ""  # FakeShopify serves the bulk files
 
-    def __init__(self, *, shop_domain, shop_name, currency, max_page_size, bulk_delay):
+    def __init__(
+        self, *, shop_domain, shop_name, currency, max_page_size, bulk_delay, first_order=1001
+    ):
         self.shop_domain = shop_domain
         self.shop_name = shop_name
         self.currency = currency
@@ -653,7 +775,7 @@ class ShopState:
         self.bulk_files = {}  # number → JSONL bytes
         self._idempotency = {}
         self._bulk_ready_at = {}
-        self._counters = defaultdict(lambda: itertools.count(1), Order=itertools.count(1001))
+        self._counters = defaultdict(lambda: itertools.count(1), Order=itertools.count(first_order))
         self.location_id = self.add_location("Main warehouse")["id"]
 
     # Arranging state
@@ -699,33 +821,93 @@ class ShopState:
         created_at=None,
         risk="ACCEPT",
         financial_status="PAID",
+        taxes_included=False,
+        tax_rate=None,
+        tax_title="VAT",
+        shipping=None,
+        customer=None,
+        address=None,
         **fields,
     ):
         """An order node, with one fulfillment order per location of its lines.
 
         ``line_items``: dicts with ``sku``, ``quantity`` and optionally ``price`` (string),
-        ``title`` and ``location_id`` (default: the first location). ``fields`` override or
-        add top-level order fields (GraphQL names).
+        ``discount`` (the line's total discount, string), ``title`` and ``location_id``
+        (default: the first location). ``tax_rate`` (``"0.2"``) taxes every line and the
+        shipping, included in the prices when ``taxes_included``; ``shipping``: a dict with
+        ``title``, ``price`` and optionally ``code``. ``customer``: a dict with ``first_name``,
+        ``last_name``, ``email`` (a customer node is made; default: a guest) and ``address``
+        a dict of MailingAddress fields for billing and shipping (default: null, protected
+        data). The totals follow from the lines, as Shopify's do. ``fields`` override or add
+        top-level order fields (GraphQL names).
         """
         with self.lock:
             order_id = self.new_gid("Order")
             legacy_id = order_id.rsplit("/", 1)[1]
             created = iso(created_at or updated_at or utcnow())
-            lines, by_location, total = [], {}, Decimal(0)
+            rate = Decimal(str(tax_rate)) if tax_rate is not None else None
+            lines, by_location = [], {}
+            subtotal = discounts = tax_total = Decimal(0)
             for spec in line_items or [{"sku": "SKU-1", "quantity": 1}]:
                 price = Decimal(str(spec.get("price", "10.00")))
+                discount = Decimal(str(spec.get("discount", "0")))
+                net = price * spec["quantity"] - discount
+                taxes, line_tax = self._tax_lines(net, rate, tax_title, taxes_included)
+                title = spec.get("title", spec["sku"])
                 line = {
                     "id": self.new_gid("LineItem"),
                     "sku": spec["sku"],
-                    "title": spec.get("title", spec["sku"]),
+                    "title": title,
+                    "name": title,
+                    "variantTitle": None,
                     "quantity": spec["quantity"],
                     "currentQuantity": spec["quantity"],
                     "originalUnitPriceSet": money(price, self.currency),
+                    "discountAllocations": (
+                        [{"allocatedAmountSet": money(discount, self.currency)}] if discount else []
+                    ),
+                    "taxLines": taxes,
                 }
-                total += price * spec["quantity"]
+                subtotal += net
+                discounts += discount
+                tax_total += line_tax
                 lines.append(line)
                 location_id = spec.get("location_id") or self.location_id
                 by_location.setdefault(location_id, []).append(line)
+            shipping_lines, shipping_total = [], Decimal(0)
+            if shipping:
+                shipping_total = Decimal(str(shipping["price"]))
+                taxes, shipping_tax = self._tax_lines(
+                    shipping_total, rate, tax_title, taxes_included
+                )
+                tax_total += shipping_tax
+                shipping_lines.append(
+                    {
+                        "id": self.new_gid("ShippingLine"),
+                        "title": shipping["title"],
+                        "code": shipping.get("code", shipping["title"]),
+                        "source": "shopify",
+                        "carrierIdentifier": None,
+                        "isRemoved": False,
+                        "originalPriceSet": money(shipping_total, self.currency),
+                        "discountAllocations": [],
+                        "taxLines": taxes,
+                    }
+                )
+            total = subtotal + shipping_total + (0 if taxes_included else tax_total)
+            customer_node = None
+            if customer:
+                customer_node = {
+                    "id": self.new_gid("Customer"),
+                    "firstName": customer.get("first_name"),
+                    "lastName": customer.get("last_name"),
+                    "updatedAt": created,
+                    "defaultEmailAddress": (
+                        {"emailAddress": customer["email"]} if customer.get("email") else None
+                    ),
+                    "defaultPhoneNumber": None,
+                    "defaultAddress": self._address(address),
+                }
             order = {
                 "id": order_id,
                 "legacyResourceId": legacy_id,
@@ -734,14 +916,33 @@ class ShopState:
                 "updatedAt": iso(updated_at) if updated_at else created,
                 "processedAt": created,
                 "cancelledAt": None,
+                "cancelReason": None,
                 "closed": False,
+                "closedAt": None,
                 "displayFinancialStatus": financial_status,
                 "displayFulfillmentStatus": "UNFULFILLED",
                 "currencyCode": self.currency,
+                "presentmentCurrencyCode": self.currency,
+                "taxesIncluded": taxes_included,
+                "subtotalPriceSet": money(subtotal, self.currency),
+                "totalDiscountsSet": money(discounts, self.currency),
+                "totalShippingPriceSet": money(shipping_total, self.currency),
+                "totalTaxSet": money(tax_total, self.currency),
                 "totalPriceSet": money(total, self.currency),
-                "email": None,  # protected ("level 2") data arrives as null
-                "customer": None,
+                "currentSubtotalPriceSet": money(subtotal, self.currency),
+                "currentTotalDiscountsSet": money(discounts, self.currency),
+                "currentTotalTaxSet": money(tax_total, self.currency),
+                "currentTotalPriceSet": money(total, self.currency),
+                # protected ("level 2") data arrives as null unless given
+                "email": customer.get("email") if customer else None,
+                "phone": None,
+                "note": None,
+                "test": False,
+                "customer": customer_node,
+                "billingAddress": self._address(address),
+                "shippingAddress": self._address(address),
                 "lineItems": {"nodes": lines},
+                "shippingLines": {"nodes": shipping_lines},
                 "fulfillmentOrders": {
                     "nodes": [
                         self._new_fulfillment_order(location_id, location_lines)
@@ -754,6 +955,23 @@ class ShopState:
             order.update(fields)
             self.orders[order_id] = order
             return order
+
+    def _tax_lines(self, amount, rate, title, included):
+        """``(taxLines, tax)`` of ``amount`` at ``rate`` (none without a rate)."""
+        if not rate:
+            return [], Decimal(0)
+        divisor = 1 + rate if included else 1
+        tax = (amount * rate / divisor).quantize(Decimal("0.01"))
+        return [{"title": title, "rate": float(rate), "priceSet": money(tax, self.currency)}], tax
+
+    def _address(self, address):
+        if not address:
+            return None
+        keys = (
+            "firstName", "lastName", "company", "address1", "address2", "city", "province",
+            "provinceCode", "zip", "country", "countryCodeV2", "phone",
+        )  # fmt: skip
+        return {"id": self.new_gid("MailingAddress"), **dict.fromkeys(keys), **address}
 
     def _new_fulfillment_order(self, location_id, lines):
         return {
@@ -956,6 +1174,7 @@ class FakeShopify(ShopState):
         max_page_size=250,
         api_versions=API_VERSIONS,
         bulk_delay=0.2,
+        first_order=1001,
         timeout_seconds=5.0,
         throttle_status=200,
         allow_http_loopback_webhooks=True,
@@ -966,6 +1185,7 @@ class FakeShopify(ShopState):
             currency=currency,
             max_page_size=max_page_size,
             bulk_delay=bulk_delay,
+            first_order=first_order,
         )
         self.access_token = access_token  # static token; None: only granted tokens work
         self.client_id = client_id

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from .shopify import INVALID_TOKEN_BODY, FakeShopify
+from .shopify import INVALID_TOKEN_BODY, FakeShopify, ShopState, order_webhook_payload
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location(
@@ -395,11 +395,13 @@ def test_orders_updated_since_filter_sort_and_pages(shopify):
     first = gql(shopify, gq.ORDERS_UPDATED_SINCE, {"first": 2, "query": query})
     connection = first["data"]["orders"]
     assert [node["id"] for node in connection["nodes"]] == [boundary["id"], late["id"]]
-    assert connection["nodes"][0] == {
-        "id": boundary["id"],
-        "legacyResourceId": boundary["legacyResourceId"],
-        "updatedAt": "2026-11-02T09:00:00Z",
-    }
+    node = connection["nodes"][0]
+    assert (node["id"], node["legacyResourceId"], node["updatedAt"]) == (
+        boundary["id"],
+        boundary["legacyResourceId"],
+        "2026-11-02T09:00:00Z",
+    )
+    assert "fulfillmentOrders" not in node and "risk" not in node  # only what is selected
     assert connection["pageInfo"]["hasNextPage"]
     after = connection["pageInfo"]["endCursor"]
     second = gql(shopify, gq.ORDERS_UPDATED_SINCE, {"first": 2, "after": after, "query": query})
@@ -413,6 +415,48 @@ def test_orders_search_warns_about_unknown_fields(shopify):
     answer = gql(shopify, gq.ORDERS_UPDATED_SINCE, {"first": 5, "query": "colour:blue"})
     assert len(answer["data"]["orders"]["nodes"]) == 1
     assert answer["extensions"]["search"][0]["warnings"][0]["field"] == "colour"
+
+
+def test_order_nodes_carry_what_the_import_reads(shopify):
+    """Totals follow from the lines, taxes and shipping, as Shopify's do."""
+    shopify.add_order(
+        line_items=[
+            {"sku": "MUG", "quantity": 2, "price": "10.00", "discount": "2.00"},
+            {"sku": "CAP", "quantity": 1, "price": "5.00"},
+        ],
+        tax_rate="0.2",
+        shipping={"title": "Standard", "price": "4.00"},
+        customer={"first_name": "Ada", "last_name": "L", "email": "ada@example.com"},
+        address={"address1": "1 Main St", "city": "Lyon", "countryCodeV2": "FR"},
+    )
+    answer = gql(shopify, gq.ORDERS_UPDATED_SINCE, {"first": 5, "query": ""})
+    [node] = answer["data"]["orders"]["nodes"]
+    amount = lambda bag: bag["shopMoney"]["amount"]  # noqa: E731
+    assert amount(node["subtotalPriceSet"]) == "23.00"
+    assert amount(node["totalTaxSet"]) == "5.40"  # 3.60 + 1.00 + 0.80
+    assert amount(node["totalPriceSet"]) == "32.40"
+    mug = node["lineItems"]["nodes"][0]
+    assert amount(mug["discountAllocations"][0]["allocatedAmountSet"]) == "2.00"
+    assert [(t["rate"], amount(t["priceSet"])) for t in mug["taxLines"]] == [(0.2, "3.60")]
+    assert node["lineItems"]["pageInfo"] == {"hasNextPage": False}
+    assert amount(node["shippingLines"]["nodes"][0]["taxLines"][0]["priceSet"]) == "0.80"
+    assert node["customer"]["defaultEmailAddress"] == {"emailAddress": "ada@example.com"}
+    assert node["shippingAddress"]["countryCodeV2"] == "FR"
+    assert node["customer"]["defaultAddress"]["city"] == "Lyon"
+
+
+def test_taxes_included_orders(shopify):
+    shopify.add_order(
+        line_items=[{"sku": "MUG", "quantity": 1, "price": "12.00"}],
+        tax_rate="0.2",
+        taxes_included=True,
+    )
+    [node] = gql(shopify, gq.ORDERS_UPDATED_SINCE, {"first": 5, "query": ""})["data"]["orders"][
+        "nodes"
+    ]
+    assert node["taxesIncluded"] is True
+    assert node["totalTaxSet"]["shopMoney"]["amount"] == "2.00"
+    assert node["totalPriceSet"]["shopMoney"]["amount"] == "12.00"
 
 
 def test_order_risk(shopify):
@@ -695,8 +739,10 @@ def test_bulk_completes_after_a_delay_and_empty_results_have_no_url():
         run_bulk(fake, gq.BACKFILL_ORDERS_BULK_QUERY % since)
         time.sleep(0.15)
         done = current_bulk(fake)
-        [line] = requests.get(done["url"], timeout=5).text.splitlines()
-        assert set(json.loads(line)) == {"id", "legacyResourceId", "updatedAt"}
+        order_line, line_item = requests.get(done["url"], timeout=5).text.splitlines()
+        assert json.loads(order_line)["updatedAt"] == "2026-02-01T00:00:00Z"
+        assert "lineItems" not in json.loads(order_line)
+        assert json.loads(line_item)["__parentId"] == json.loads(order_line)["id"]
 
 
 def test_bulk_rejects_invalid_queries(shopify):
@@ -788,3 +834,36 @@ def test_deliver_to_subscriptions(shopify, receiver):
     assert response.status_code == 200
     assert receiver.received[-1][0]["X-Shopify-Shop-Domain"] == "x.myshopify.com"
     assert len(receiver.received) == 1
+
+
+def test_order_webhook_payload_is_the_same_order():
+    """The REST webhook body and the GraphQL node of a fake order map to the same order."""
+    # The connector's mappers need Odoo importable (tests/conftest.py); the rest of this
+    # file does not.
+    mappers = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers")
+    mappers_graphql = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers_graphql")
+
+    def canonical(order):
+        def strip(data):
+            if isinstance(data, dict):
+                return {k: strip(v) for k, v in data.items() if k != "extra"}
+            return [strip(v) for v in data] if isinstance(data, list) else data
+
+        return strip(order.model_dump())
+
+    fake = ShopState(
+        shop_domain="x.myshopify.com", shop_name="X", currency="EUR", max_page_size=250,
+        bulk_delay=None,
+    )  # fmt: skip
+    node = fake.add_order(
+        line_items=[{"sku": "MUG", "quantity": 2, "price": "9.99", "discount": "1.50"}],
+        tax_rate="0.2",
+        shipping={"title": "Standard", "price": "4.90"},
+        customer={"first_name": "Ada", "last_name": "L", "email": "ada@example.com"},
+        address={"address1": "1 Main St", "city": "Lyon", "countryCodeV2": "FR"},
+        displayFulfillmentStatus="PARTIALLY_FULFILLED",
+    )
+    from_webhook = mappers.order_to_canonical(order_webhook_payload(node))
+    from_node = mappers_graphql.order_node_to_canonical(node)
+    assert canonical(from_node) == canonical(from_webhook)
+    assert from_node.channel_status == "partially fulfilled"

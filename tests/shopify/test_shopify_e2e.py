@@ -158,8 +158,8 @@ def test_orders_wait_for_shopify_fraud_analysis(odoo_server, store, shop):
         odoo_server.call("ir.cron", "method_direct_trigger", [cron])
         [(state,)] = query(
             odoo_server.dbname,
-            "SELECT state FROM sale_order WHERE retail_external_id = %s",
-            (pending["id"],),
+            "SELECT state FROM sale_order WHERE retail_backend_id = %s AND retail_external_id = %s",
+            (store, pending["id"]),
         )
         assert state == "sale"
     finally:

@@ -15,7 +15,7 @@ from odoo.addons.retail_connector_base.adapters import (
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
-from .. import compliance, mappers
+from .. import compliance, mappers, mappers_graphql
 
 ORDER_TOPICS = frozenset(
     {
@@ -28,6 +28,9 @@ ORDER_TOPICS = frozenset(
     }
 )
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
+# Orders read from the GraphQL API by the reconciliation poll and the bulk
+# backfill (our own topic: the event's body is the order node).
+POLL_ORDER_TOPIC = "orders/poll"
 
 
 def sign_body(secret, body):
@@ -67,7 +70,17 @@ class ShopifyAdapter(ChannelAdapter):
         topic = headers.get("x-shopify-topic")
         if not webhook_id or not topic:
             raise PayloadError("missing X-Shopify-Webhook-Id or X-Shopify-Topic header")
-        return EventValues(event_key=webhook_id, topic=topic, headers=self._kept_headers(headers))
+        return EventValues(
+            event_key=webhook_id,
+            topic=topic,
+            headers=self._kept_headers(headers),
+            always_process=self.always_processed(topic),
+        )
+
+    def always_processed(self, topic):
+        """Compliance requests are honoured even when the backend is paused:
+        shop/redact arrives 48 hours after the app is uninstalled."""
+        return topic in compliance.TOPIC_KIND_MAPPING
 
     def to_canonical(self, topic, payload, headers):
         """Orders, customers and refunds become canonical objects, the
@@ -77,6 +90,8 @@ class ShopifyAdapter(ChannelAdapter):
         money = getattr(self.backend, "shopify_money_side", None) or "presentment_money"
         if topic in ORDER_TOPICS:
             return mappers.order_to_canonical(payload, money=money)
+        if topic == POLL_ORDER_TOPIC:
+            return mappers_graphql.order_node_to_canonical(payload, money=money)
         if topic in CUSTOMER_TOPICS:
             return mappers.customer_to_canonical(payload)
         if topic == "refunds/create":

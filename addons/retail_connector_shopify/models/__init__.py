@@ -3,3 +3,4 @@ from . import retail_shopify_webhook
 from . import order_importer
 from . import retail_event
 from . import retail_shopify_compliance
+from . import retail_backend_export

@@ -372,9 +372,7 @@ class RetailShopifyComplianceRequest(models.Model):
             return partners.with_context(active_test=False), orders
         email = email_normalize(request.email or "")
         if email:
-            partners = Partner.search(
-                [("email_normalized", "=", email), ("parent_id", "=", False)]
-            )
+            partners = Partner.search([("email_normalized", "=", email), ("parent_id", "=", False)])
         partners |= orders.partner_id.commercial_partner_id
         shop_customers = (
             self.env["sale.order"]
@@ -402,9 +400,7 @@ class RetailShopifyComplianceRequest(models.Model):
         missing = set(request.orders) - set(found.mapped("retail_external_id"))
         if missing:
             log.add(
-                self.env._(
-                    "Orders not in Odoo: %s.", ", ".join(sorted(missing, key=_gid_number))
-                )
+                self.env._("Orders not in Odoo: %s.", ", ".join(sorted(missing, key=_gid_number)))
             )
 
     def _set_orders(self, orders):
@@ -415,15 +411,19 @@ class RetailShopifyComplianceRequest(models.Model):
     def _redaction_blocker(self, partner, family, allowed_binding):
         """Why ``partner`` must not be redacted, or ``None``."""
         backend = self.backend_id
-        users = self.env["res.users"].with_context(active_test=False).search(
-            [("partner_id", "in", family.ids)]
+        users = (
+            self.env["res.users"]
+            .with_context(active_test=False)
+            .search([("partner_id", "in", family.ids)])
         )
         if users.filtered(lambda user: not user.share):
             return self.env._("kept: internal user")
         if users:
             return self.env._("kept: has a portal account")
-        companies = self.env["res.company"].with_context(active_test=False).search_count(
-            [("partner_id", "in", family.ids)]
+        companies = (
+            self.env["res.company"]
+            .with_context(active_test=False)
+            .search_count([("partner_id", "in", family.ids)])
         )
         if companies:
             return self.env._("kept: a company of this database")
@@ -488,12 +488,16 @@ class RetailShopifyComplianceRequest(models.Model):
             log.add(self.env._("%s: already redacted, nothing changed.", label))
             return
         what = ", ".join(sorted(cleared)) or self.env._("nothing left to clear")
-        addresses = len(family) - 1
+        addresses = (
+            self.env._(" on the contact and its %s address(es)", len(family) - 1)
+            if len(family) > 1
+            else ""
+        )
         if not moves:
             log.add(
                 self.env._(
-                    "%(partner)s: personal data erased (%(fields)s) on the contact and its "
-                    "%(addresses)s address(es); archived: no posted accounting entries.",
+                    "%(partner)s: personal data erased (%(fields)s)%(addresses)s; archived: "
+                    "no posted accounting entries.",
                     partner=label,
                     fields=what,
                     addresses=addresses,
@@ -502,9 +506,8 @@ class RetailShopifyComplianceRequest(models.Model):
             return
         entries = ", ".join(moves.sorted("id").mapped("name"))
         message = self.env._(
-            "%(partner)s: personal data erased (%(fields)s) on the contact and its "
-            "%(addresses)s address(es); kept active: %(count)s posted accounting "
-            "entries must be retained (%(entries)s).",
+            "%(partner)s: personal data erased (%(fields)s)%(addresses)s; kept active: "
+            "%(count)s posted accounting entries must be retained (%(entries)s).",
             partner=label,
             fields=what,
             addresses=addresses,

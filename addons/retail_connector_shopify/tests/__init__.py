@@ -1,3 +1,5 @@
 from . import test_shopify_webhook
 from . import test_mappers
 from . import test_shopify_import
+from . import test_compliance
+from . import test_mappers_graphql
