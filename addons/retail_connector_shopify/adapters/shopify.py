@@ -7,6 +7,7 @@ with the app's client secret, in ``X-Shopify-Hmac-Sha256``.
 import base64
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 
 from odoo.addons.retail_connector_base.adapters import (
     ChannelAdapter,
@@ -53,17 +54,34 @@ class ShopifyAdapter(ChannelAdapter):
     )
 
     def verify_webhook(self, headers, body):
-        secret = self.backend.shopify_client_secret
-        if not secret:
+        secrets = self._valid_secrets()
+        if not secrets:
             raise SignatureError("no Shopify client secret is configured")
         received = headers.get("x-shopify-hmac-sha256")
         if not received:
             raise SignatureError("missing X-Shopify-Hmac-Sha256 header")
-        if not hmac.compare_digest(received.encode(), sign_body(secret, body).encode()):
+        if not any(
+            hmac.compare_digest(received.encode(), sign_body(secret, body).encode())
+            for secret in secrets
+        ):
             raise SignatureError("X-Shopify-Hmac-Sha256 does not match the body")
         shop_domain = (headers.get("x-shopify-shop-domain") or "").lower()
         if shop_domain != (self.backend.shopify_shop_domain or "").lower():
             raise SignatureError(f"delivery is for shop {shop_domain!r}, not this backend's")
+
+    def _valid_secrets(self, now=None):
+        """The client secret, and the previous one during the grace period
+        after a rotation (Shopify keeps signing with it for a while)."""
+        backend = self.backend
+        secrets = [backend.shopify_client_secret] if backend.shopify_client_secret else []
+        previous = getattr(backend, "shopify_previous_client_secret", None)
+        rotated_at = getattr(backend, "shopify_secret_rotated_at", None)
+        if previous and rotated_at:
+            now = now or datetime.now(UTC).replace(tzinfo=None)
+            grace = timedelta(hours=getattr(backend, "shopify_previous_secret_hours", 1) or 0)
+            if now - rotated_at <= grace:
+                secrets.append(previous)
+        return secrets
 
     def extract_event_values(self, headers, payload):
         webhook_id = headers.get("x-shopify-webhook-id")

@@ -60,6 +60,16 @@ class RetailBackend(models.Model):
         groups=MANAGER_GROUP,
         help="Signs Shopify's webhooks; with the client ID it also obtains access tokens.",
     )
+    shopify_previous_client_secret = fields.Char(copy=False, groups=MANAGER_GROUP)
+    shopify_secret_rotated_at = fields.Datetime(
+        string="Client secret changed on", copy=False, readonly=True
+    )
+    shopify_previous_secret_hours = fields.Float(
+        string="Previous secret accepted for (hours)",
+        default=1.0,
+        help="After the client secret is changed, webhooks signed with the previous one "
+        "are still accepted this long.",
+    )
     shopify_granted_token = fields.Char(copy=False, groups=MANAGER_GROUP)
     shopify_granted_token_expiry = fields.Float(
         copy=False, groups=MANAGER_GROUP, help="Unix time at which the granted token expires."
@@ -127,6 +137,24 @@ class RetailBackend(models.Model):
         for backend in self.filtered(lambda b: b.code == "shopify"):
             backend.support_webhooks = True
             backend.support_webhook_secret = False
+
+    def write(self, vals):
+        """Override: keep the previous client secret valid for a while after
+        a rotation."""
+        if vals.get("shopify_client_secret"):
+            for backend in self.sudo():
+                old = backend.shopify_client_secret
+                if old and old != vals["shopify_client_secret"]:
+                    super(RetailBackend, backend).write(
+                        {
+                            "shopify_previous_client_secret": old,
+                            "shopify_secret_rotated_at": fields.Datetime.now(),
+                            # A new secret invalidates tokens granted with the old one.
+                            "shopify_granted_token": False,
+                            "shopify_granted_token_expiry": 0,
+                        }
+                    )
+        return super().write(vals)
 
     def _shopify_client(self):
         """The API client of this store, with its credentials."""

@@ -172,3 +172,105 @@ class TestShopifyImport(RetailCase, HttpCase):
             order.action_retail_retry()
         self.assertEqual(order.state, "sale")
         self.assertFalse(order.retail_hold_reason)
+
+    def test_rotated_secret_keeps_the_previous_one_for_the_grace_period(self):
+        self.shop.shopify_client_secret = "shpss_rotated_secret"
+        self.assertEqual(self.shop.shopify_previous_client_secret, SECRET)
+        self.assertTrue(self.shop.shopify_secret_rotated_at)
+        payload = sample("customer_create")
+        self.assertEqual(self.deliver("customers/create", payload).status_code, 200)
+        self.shop.shopify_previous_secret_hours = 0
+        response = self.deliver("customers/create", payload, webhook_id="wh-after-grace")
+        self.assertEqual(response.status_code, 401)
+
+    def test_every_order_topic_moves_the_same_order_forward(self):
+        order_payload = sample("order_create_taxes_included")
+        gid = order_payload["admin_graphql_api_id"]
+        self.process("orders/create", order_payload)
+        order = self.shop_order(gid)
+        steps = (
+            ("orders/paid", "2026-11-03T14:10:00+01:00", {"financial_status": "paid"}),
+            ("orders/updated", "2026-11-03T14:20:00+01:00", {"note": "Gift wrap"}),
+            (
+                "orders/cancelled",
+                "2026-11-03T14:30:00+01:00",
+                {
+                    "cancelled_at": "2026-11-03T14:30:00+01:00",
+                    "cancel_reason": "customer",
+                    "financial_status": "voided",
+                },
+            ),
+        )
+        for topic, updated_at, changes in steps:
+            payload = dict(copy.deepcopy(order_payload), updated_at=updated_at, **changes)
+            event = self.process(topic, payload, webhook_id=f"wh-{topic}")
+            self.assertEqual(event.state, "done", f"{topic}: {event.error}")
+        self.assertEqual(order.state, "cancel")
+        self.assertEqual(order.retail_channel_status, "cancelled")
+        self.assertEqual(order.retail_payment_state, "voided")
+
+    def test_orders_fulfilled_and_customers_update_topics(self):
+        order_payload = sample("order_create_taxes_included")
+        self.process("orders/create", order_payload)
+        fulfilled = dict(
+            copy.deepcopy(order_payload),
+            updated_at="2026-11-04T09:00:00+01:00",
+            fulfillment_status="fulfilled",
+        )
+        self.process("orders/fulfilled", fulfilled, webhook_id="wh-fulfilled")
+        order = self.shop_order(order_payload["admin_graphql_api_id"])
+        self.assertEqual(order.retail_channel_status, "fulfilled")
+        customer = sample("customer_create")
+        self.process("customers/create", customer, webhook_id="wh-c1")
+        updated = dict(customer, phone="+16045550199", updated_at="2026-11-05T10:00:00-08:00")
+        self.process("customers/update", updated, webhook_id="wh-c2")
+        binding = self.env["retail.binding"]._find(
+            self.shop, "res.partner", customer["admin_graphql_api_id"]
+        )
+        self.assertEqual(binding._record().phone, "+16045550199")
+
+    def test_refund_on_an_invoiced_shopify_order_drafts_the_credit_note(self):
+        order_payload = sample("order_create_taxes_included")
+        self.process("orders/create", order_payload)
+        order = self.shop_order(order_payload["admin_graphql_api_id"])
+        self.env["product.product"].search([("default_code", "like", "LH-")]).write(
+            {"invoice_policy": "order"}
+        )
+        order.order_line._compute_qty_to_invoice()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        book_line = order_payload["line_items"][1]
+        refund = copy.deepcopy(sample("refund_create"))
+        refund.update(order_id=order_payload["id"], order_adjustments=[], note="Damaged book")
+        refund["refund_line_items"] = [
+            dict(
+                refund["refund_line_items"][0],
+                line_item_id=book_line["id"],
+                line_item=dict(
+                    refund["refund_line_items"][0]["line_item"],
+                    id=book_line["id"],
+                    admin_graphql_api_id=book_line["admin_graphql_api_id"],
+                ),
+                quantity=1,
+                subtotal=27.10,
+                total_tax=1.90,
+                subtotal_set=_money("27.10"),
+                total_tax_set=_money("1.90"),
+            )
+        ]
+        refund["transactions"] = [dict(refund["transactions"][0], amount="29.00", currency="EUR")]
+        event = self.process("refunds/create", refund)
+        self.assertEqual(event.state, "done", event.error)
+        record = order.retail_refund_ids
+        self.assertEqual(record.state, "credit_note", record.hold_reason)
+        credit_note = record.credit_note_id
+        self.assertEqual(credit_note.amount_total, 29.00)
+        self.assertEqual(credit_note.invoice_line_ids.product_id, self.book)
+        self.assertEqual(credit_note.reversed_entry_id, invoice)
+
+
+def _money(amount):
+    return {
+        "shop_money": {"amount": amount, "currency_code": "EUR"},
+        "presentment_money": {"amount": amount, "currency_code": "EUR"},
+    }

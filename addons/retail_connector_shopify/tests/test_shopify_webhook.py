@@ -133,3 +133,29 @@ class TestShopifyWebhook(HttpCase):
     def test_shopify_signs_with_the_client_secret_not_the_webhook_secret(self):
         self.assertTrue(self.backend.support_webhooks)
         self.assertFalse(self.backend.support_webhook_secret)
+
+
+class TestShopifySecretRotation(unittest.TestCase):
+    def adapter(self, rotated_hours_ago, grace=1.0):
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC).replace(tzinfo=None)
+        backend = SimpleNamespace(
+            shopify_client_secret="new-secret",
+            shopify_previous_client_secret=SECRET,
+            shopify_secret_rotated_at=now - timedelta(hours=rotated_hours_ago),
+            shopify_previous_secret_hours=grace,
+            shopify_shop_domain=SHOP,
+        )
+        return get_adapter_class("shopify")(backend)
+
+    def test_previous_secret_is_valid_during_the_grace_period_only(self):
+        body = json.dumps(ORDER).encode()
+        headers = lower(shopify_headers(body))  # signed with the previous SECRET
+        self.adapter(rotated_hours_ago=0.5).verify_webhook(headers, body)
+        with self.assertRaises(SignatureError):
+            self.adapter(rotated_hours_ago=1.5).verify_webhook(headers, body)
+        with self.assertRaises(SignatureError):
+            self.adapter(rotated_hours_ago=0.5, grace=0).verify_webhook(headers, body)
+        new_headers = dict(headers, **{"x-shopify-hmac-sha256": sign_body("new-secret", body)})
+        self.adapter(rotated_hours_ago=5).verify_webhook(new_headers, body)
