@@ -6,6 +6,7 @@ throttling read from every answer, retries with backoff on 5xx, timeouts and
 dropped connections, cursor pagination, and errors a person can act on.
 """
 
+import json
 import logging
 import random
 import time
@@ -252,6 +253,27 @@ class ShopifyClient:
             if not info.get("hasNextPage"):
                 return
             after = info.get("endCursor")
+
+    def download_jsonl(self, url):
+        """The parsed lines of a bulk operation's JSONL file (none without a
+        URL: Shopify gives none when nothing matched)."""
+        if not url:
+            return []
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"The bulk operation's file is unreachable: {exc}") from exc
+        if response.status_code >= 500:
+            raise TransientError(f"The bulk operation's file answered {response.status_code}")
+        if response.status_code != 200:
+            raise PermanentError(
+                f"The bulk operation's file answered {response.status_code} "
+                "(it expires after a week)"
+            )
+        try:
+            return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise PermanentError(f"The bulk operation's file is not JSONL: {exc}") from None
 
     def _backoff(self, attempt):
         if attempt < self.max_attempts:

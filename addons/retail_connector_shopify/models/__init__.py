@@ -4,3 +4,4 @@ from . import order_importer
 from . import retail_event
 from . import retail_shopify_compliance
 from . import retail_backend_export
+from . import retail_backend_reconcile
