@@ -3,7 +3,15 @@
 Pure functions: the same person typed two ways must give the same key.
 """
 
+import re
+import unicodedata
+
 import phonenumbers
+
+# Words that don't tell people apart.
+NAME_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "m", "mme", "mlle", "herr", "frau", "sr", "sra"}
+)
 
 # Providers that ignore dots in the local part and everything after a '+'.
 DOT_INSENSITIVE_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -48,3 +56,17 @@ def normalize_phone(phone, default_country=None):
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_name(name):
+    """Return the matching key of a person's name, or ``None``.
+
+    Accents, case, punctuation, titles and word order don't matter:
+    "Dr. Ada LOVELACE" and "lovelace, ada" give the same key.
+    """
+    if not name:
+        return None
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+    words = [w for w in re.split(r"[^\w]+", text) if w and w not in NAME_TITLES]
+    return " ".join(sorted(words)) or None

@@ -85,7 +85,8 @@ class RetailPartnerResolver(models.AbstractModel):
     def _lookup_partner(self, backend, customer):
         """Hook: the existing partner ``customer`` is, if any.
 
-        Default: the oldest contact with the same normalized email.
+        Default: the oldest contact with the same normalized email, of the
+        same kind (a person is never matched to a company).
         """
         email = email_normalize(customer.email or "")
         if not email:
@@ -94,6 +95,7 @@ class RetailPartnerResolver(models.AbstractModel):
             [
                 ("email_normalized", "=", email),
                 ("parent_id", "=", False),
+                ("is_company", "=", customer.is_company),
                 ("company_id", "in", (False, backend.company_id.id)),
             ],
             order="id",

@@ -1,1 +1,2 @@
+from . import test_lookup
 from . import test_normalize

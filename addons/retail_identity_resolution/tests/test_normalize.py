@@ -1,6 +1,6 @@
 import unittest
 
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import normalize_email, normalize_name, normalize_phone
 
 
 class TestNormalizeEmail(unittest.TestCase):
@@ -41,3 +41,13 @@ class TestNormalizePhone(unittest.TestCase):
         for value in (None, "", "12", "call me", "06 12"):
             self.assertIsNone(normalize_phone(value, "FR"), value)
         self.assertIsNone(normalize_phone("06 12 34 56 78"), "a national number needs a country")
+
+
+class TestNormalizeName(unittest.TestCase):
+    def test_accents_case_titles_and_order_do_not_matter(self):
+        for variant in ("Dr. Ada LOVELACE", "lovelace, ada", "Ada  Lovelace", "Mrs Àda Lovelace"):
+            self.assertEqual(normalize_name(variant), "ada lovelace", variant)
+
+    def test_empty_names_give_none(self):
+        for value in (None, "", "  ", "Mr."):
+            self.assertIsNone(normalize_name(value), value)
