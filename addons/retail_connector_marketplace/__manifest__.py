@@ -7,6 +7,7 @@
     "author": "Retail Connect contributors",
     "license": "LGPL-3",
     "depends": ["retail_connector_base"],
+    "external_dependencies": {"python": ["pycountry"]},
     "data": ["views/retail_backend_views.xml"],
     "installable": True,
 }

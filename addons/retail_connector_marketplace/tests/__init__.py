@@ -1,1 +1,2 @@
 from . import test_mirakl_adapter
+from . import test_mappers
