@@ -198,3 +198,31 @@ BACKFILL_ORDERS_BULK_QUERY = (
 }
 """
 )
+
+# The customers updated since a time, for the backfill: customers without a
+# recent order too (the others also come in with their orders). Admin API
+# 2026-10 names: the marketing consent is read on defaultEmailAddress and
+# defaultPhoneNumber (the CustomerEmailMarketingConsent and
+# CustomerSmsMarketingConsent objects are no longer supported since 2026-04).
+# One JSONL line per customer. Fill in as BACKFILL_ORDERS_BULK_QUERY.
+_CUSTOMER_FIELDS = f"""
+      id firstName lastName updatedAt
+      defaultEmailAddress {{ emailAddress marketingState marketingOptInLevel marketingUpdatedAt }}
+      defaultPhoneNumber {{
+        phoneNumber marketingState marketingOptInLevel marketingUpdatedAt marketingCollectedFrom
+      }}
+      defaultAddress {_ADDRESS}"""
+BACKFILL_CUSTOMERS_BULK_QUERY = (
+    """
+{
+  customers(query: "updated_at:>='%(since)s'") {
+    edges {
+      node {"""
+    + _CUSTOMER_FIELDS.replace("%", "%%")
+    + """
+      }
+    }
+  }
+}
+"""
+)

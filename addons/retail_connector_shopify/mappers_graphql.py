@@ -1,10 +1,13 @@
-"""Shopify GraphQL Admin API order nodes -> canonical objects.
+"""Shopify GraphQL Admin API order and customer nodes -> canonical objects.
 
 The reconciliation poll (``RetailOrdersUpdatedSince``) and the bulk backfill
 (``BACKFILL_ORDERS_BULK_QUERY``, reassembled) read orders as GraphQL nodes;
 this maps them to the same canonical :class:`~schemas.Order` as
 :func:`.mappers.order_to_canonical` maps the webhook payload of the same order:
 same GIDs, amounts, taxes, discounts, payment state, customer and addresses.
+The backfill's customers (``BACKFILL_CUSTOMERS_BULK_QUERY``) become the same
+canonical :class:`~schemas.Customer` as :func:`.mappers.customer_to_canonical`
+gives for the customers/create webhook.
 
 GraphQL differs from the webhooks in shape only: camelCase names, GIDs in
 ``id``, money as ``MoneyBag`` (``{shopMoney: {amount, currencyCode},
@@ -24,11 +27,13 @@ from .mappers import (
     _array,
     _blank,
     _check_money_side,
+    _consent_state,
     _decimal,
     _join,
     _object,
     _payment_state,
     _pick,
+    _timestamp,
     _validate,
 )
 
@@ -139,6 +144,20 @@ def order_node_to_canonical(node, money=PRESENTMENT_MONEY):
         "extra": _order_extra(node, side, money),
     }
     return _validate(schemas.Order, values)
+
+
+def customer_node_to_canonical(node):
+    """Map a GraphQL ``Customer`` node (the fields of
+    ``graphql._CUSTOMER_FIELDS``) to a canonical :class:`~schemas.Customer`,
+    marketing consent included.
+
+    :raise PermanentError: when the node can't be mapped, with the GraphQL
+        field's path
+    """
+    node = _object(node, "")
+    values = _customer_values(node, "")
+    values["consent"] = _consent_values(node, "")
+    return _validate(schemas.Customer, values)
 
 
 # ---------------------------------------------------------------- money
@@ -257,10 +276,52 @@ def _customer_values(data, path):
         "default_address": _address_values(
             data.get("defaultAddress"), _join(path, "defaultAddress")
         ),
-        # Marketing consent is not read with orders (separate topics).
+        # Not with orders, as in their webhooks (customer_node_to_canonical
+        # reads it).
         "consent": None,
         "updated_at": data.get("updatedAt"),
         "extra": _pick(data, ("id",)),
+    }
+
+
+# The consent's channels: prefix of its extra keys -> the Customer field.
+CONSENT_CHANNELS = {"email": "defaultEmailAddress", "sms": "defaultPhoneNumber"}
+# The marketing fields of those -> the webhook's consent keys (kept in the
+# consent's extra with the channel's prefix, as the webhook mapper does).
+CONSENT_EXTRA_FIELDS = {
+    "marketingState": "state",
+    "marketingOptInLevel": "opt_in_level",
+    "marketingCollectedFrom": "consent_collected_from",
+}
+
+
+def _consent_values(data, path):
+    """Consent from the marketing fields of ``defaultEmailAddress`` and
+    ``defaultPhoneNumber``; None when no marketing state was read (no email
+    nor phone)."""
+    channels = {
+        prefix: _object(data.get(field) or {}, _join(path, field))
+        for prefix, field in CONSENT_CHANNELS.items()
+    }
+    if all("marketingState" not in channel for channel in channels.values()):
+        return None
+    updated, extra = [], {}
+    for prefix, channel in channels.items():
+        stamp = channel.get("marketingUpdatedAt")
+        if stamp:
+            stamp_path = _join(path, CONSENT_CHANNELS[prefix], "marketingUpdatedAt")
+            updated.append((_timestamp(stamp, stamp_path), stamp))
+        for field, key in CONSENT_EXTRA_FIELDS.items():
+            value = channel.get(field)
+            if value is not None:
+                # As the webhook spells them: states and opt-in levels in
+                # lowercase, the source in uppercase.
+                extra[f"{prefix}_{key}"] = value if key.endswith("_from") else _lower(value)
+    return {
+        "email_marketing": _consent_state(channels["email"].get("marketingState")),
+        "sms_marketing": _consent_state(channels["sms"].get("marketingState")),
+        "updated_at": max(updated)[1] if updated else None,
+        "extra": extra,
     }
 
 

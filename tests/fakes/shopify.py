@@ -4,9 +4,10 @@ It plays what /work/shared/CHANNELS.md (section Shopify) describes and our conne
 on: the GraphQL Admin API at ``/admin/api/<version>/graphql.json``, answered by operation
 name (the named operations of ``retail_connector_shopify/graphql.py``) with exactly the
 fields each query selects; the client-credentials token grant; cost-based throttling with
-``extensions.cost``; bulk operations with a JSONL download; and signed webhook deliveries
-to Odoo. Its state is plain Python that tests arrange and assert on, and faults (5xx, a
-timeout, a connection reset, a 401, a throttle) are queued on demand::
+``extensions.cost``; bulk operations over orders or customers with a JSONL download; and
+signed webhook deliveries to Odoo. Its state is plain Python that tests arrange and assert
+on, and faults (5xx, a timeout, a connection reset, a 401, a throttle) are queued on
+demand::
 
     with FakeShopify() as shopify:
         variant = shopify.add_variant("MUG", available=5)
@@ -244,6 +245,41 @@ def order_webhook_payload(order):
             "default_address": _rest_address(customer.get("defaultAddress")),
         }
     return payload
+
+
+def customer_webhook_payload(customer):
+    """The ``customers/create`` or ``customers/update`` webhook body (REST shape) of a fake
+    customer node."""
+    email = customer.get("defaultEmailAddress") or {}
+    phone = customer.get("defaultPhoneNumber") or {}
+
+    def consent(channel, state_key):
+        if not channel:
+            return None
+        consent = {
+            "state": (channel.get("marketingState") or "").lower() or None,
+            "opt_in_level": (channel.get("marketingOptInLevel") or "").lower() or None,
+            state_key: channel.get("marketingUpdatedAt"),
+        }
+        if "marketingCollectedFrom" in channel:
+            consent["consent_collected_from"] = channel["marketingCollectedFrom"]
+        return consent
+
+    return {
+        "id": numeric_id(customer),
+        "admin_graphql_api_id": customer["id"],
+        "email": email.get("emailAddress"),
+        "phone": phone.get("phoneNumber"),
+        "first_name": customer.get("firstName"),
+        "last_name": customer.get("lastName"),
+        "created_at": customer.get("createdAt"),
+        "updated_at": customer.get("updatedAt"),
+        "state": "disabled",
+        "tags": "",
+        "default_address": _rest_address(customer.get("defaultAddress")),
+        "email_marketing_consent": consent(email, "consent_updated_at"),
+        "sms_marketing_consent": consent(phone, "consent_updated_at"),
+    }
 
 
 def user_error(path, message, code=None):
@@ -765,6 +801,7 @@ class ShopState:
         self.lock = threading.RLock()
         self.locations = {}
         self.orders = {}
+        self.customers = {}
         self.variants = {}
         self.inventory_levels = {}  # (inventory item id, location id) → {"available", "on_hand"}
         self.webhook_subscriptions = {}
@@ -835,10 +872,11 @@ class ShopState:
         ``discount`` (the line's total discount, string), ``title`` and ``location_id``
         (default: the first location). ``tax_rate`` (``"0.2"``) taxes every line and the
         shipping, included in the prices when ``taxes_included``; ``shipping``: a dict with
-        ``title``, ``price`` and optionally ``code``. ``customer``: a dict with ``first_name``,
-        ``last_name``, ``email`` (a customer node is made; default: a guest) and ``address``
-        a dict of MailingAddress fields for billing and shipping (default: null, protected
-        data). The totals follow from the lines, as Shopify's do. ``fields`` override or add
+        ``title``, ``price`` and optionally ``code``. ``customer``: a node of
+        :meth:`add_customer`, or a dict with ``first_name``, ``last_name``, ``email`` (a
+        customer updated with the order is added; default: a guest) and ``address`` a dict
+        of MailingAddress fields for billing and shipping (default: null, protected data).
+        The totals follow from the lines, as Shopify's do. ``fields`` override or add
         top-level order fields (GraphQL names).
         """
         with self.lock:
@@ -895,19 +933,16 @@ class ShopState:
                     }
                 )
             total = subtotal + shipping_total + (0 if taxes_included else tax_total)
-            customer_node = None
-            if customer:
-                customer_node = {
-                    "id": self.new_gid("Customer"),
-                    "firstName": customer.get("first_name"),
-                    "lastName": customer.get("last_name"),
-                    "updatedAt": created,
-                    "defaultEmailAddress": (
-                        {"emailAddress": customer["email"]} if customer.get("email") else None
-                    ),
-                    "defaultPhoneNumber": None,
-                    "defaultAddress": self._address(address),
-                }
+            customer_node = customer
+            if customer and "id" not in customer:
+                customer_node = self.add_customer(
+                    first_name=customer.get("first_name"),
+                    last_name=customer.get("last_name"),
+                    email=customer.get("email"),
+                    address=address,
+                    updated_at=created,
+                )
+            email = (customer_node or {}).get("defaultEmailAddress") or {}
             order = {
                 "id": order_id,
                 "legacyResourceId": legacy_id,
@@ -934,7 +969,7 @@ class ShopState:
                 "currentTotalTaxSet": money(tax_total, self.currency),
                 "currentTotalPriceSet": money(total, self.currency),
                 # protected ("level 2") data arrives as null unless given
-                "email": customer.get("email") if customer else None,
+                "email": email.get("emailAddress"),
                 "phone": None,
                 "note": None,
                 "test": False,
@@ -955,6 +990,66 @@ class ShopState:
             order.update(fields)
             self.orders[order_id] = order
             return order
+
+    def add_customer(
+        self,
+        *,
+        first_name=None,
+        last_name=None,
+        email=None,
+        phone=None,
+        address=None,
+        updated_at=None,
+        created_at=None,
+        email_marketing="NOT_SUBSCRIBED",
+        sms_marketing="NOT_SUBSCRIBED",
+        **fields,
+    ):
+        """A customer node, as the customers query reads it: ``email`` and ``phone`` with
+        their marketing state (``SUBSCRIBED``, ``NOT_SUBSCRIBED``, ``UNSUBSCRIBED``,
+        ``PENDING``...), ``address`` a dict of MailingAddress fields (the default address;
+        default: none). ``fields`` override or add top-level customer fields (GraphQL names).
+        """
+        with self.lock:
+            created = iso(created_at or updated_at or utcnow())
+            updated = iso(updated_at) if updated_at else created
+
+            def marketing(state):
+                consented = state in ("SUBSCRIBED", "UNSUBSCRIBED")
+                return {
+                    "marketingState": state,
+                    "marketingOptInLevel": "SINGLE_OPT_IN" if consented else None,
+                    "marketingUpdatedAt": created if consented else None,
+                }
+
+            customer = {
+                "id": self.new_gid("Customer"),
+                "firstName": first_name,
+                "lastName": last_name,
+                "createdAt": created,
+                "updatedAt": updated,
+                "defaultEmailAddress": (
+                    {"emailAddress": email, **marketing(email_marketing)} if email else None
+                ),
+                "defaultPhoneNumber": (
+                    {
+                        "phoneNumber": phone,
+                        **marketing(sms_marketing),
+                        "marketingCollectedFrom": "OTHER",
+                    }
+                    if phone
+                    else None
+                ),
+                "defaultAddress": self._address(address),
+            }
+            customer.update(fields)
+            self.customers[customer["id"]] = customer
+            return customer
+
+    def touch_customer(self, customer_id, updated_at=None):
+        with self.lock:
+            self.customers[customer_id]["updatedAt"] = iso(updated_at or utcnow())
+            return self.customers[customer_id]
 
     def _tax_lines(self, amount, rate, title, included):
         """``(taxLines, tax)`` of ``amount`` at ``rate`` (none without a rate)."""
@@ -1041,7 +1136,7 @@ class ShopState:
     # Bulk operations
 
     def complete_bulk_operation(self):
-        """Finish the running bulk operation now; its JSONL holds the orders as they are."""
+        """Finish the running bulk operation now; its JSONL holds the nodes as they are."""
         with self.lock:
             operation = self._running_bulk_operation()
             if operation:
@@ -1085,6 +1180,13 @@ class ShopState:
     def search_orders(self, query, call=None):
         """Orders matching ``updated_at:``/``created_at:`` terms; other fields are ignored
         with an ``extensions.search`` warning, as Shopify does."""
+        return self._search(self.orders.values(), query, call)
+
+    def search_customers(self, query, call=None):
+        """Customers matching ``updated_at:``/``created_at:`` terms, as orders."""
+        return self._search(self.customers.values(), query, call)
+
+    def _search(self, nodes, query, call):
         tests, warnings = [], []
         for name, op, value in search_terms(query):
             field_name = {"updated_at": "updatedAt", "created_at": "createdAt"}.get(name)
@@ -1099,9 +1201,9 @@ class ShopState:
         if warnings and call is not None:
             call.search.append({"path": [call.root.alias], "query": query, "warnings": warnings})
         return [
-            order
-            for order in self.orders.values()
-            if all(test(parse_time(order[name]), moment) for name, test, moment in tests)
+            node
+            for node in nodes
+            if all(test(parse_time(node[name]), moment) for name, test, moment in tests)
         ]
 
     def _running_bulk_operation(self):
@@ -1121,17 +1223,19 @@ class ShopState:
         return next(reversed(self.bulk_operations.values()), None)
 
     def _bulk_export(self, query):
-        """The JSONL lines of a bulk query over orders, and how many orders."""
+        """The JSONL lines of a bulk query over orders or customers, and how many of them."""
         operation = parse_operation(query)
         root = operation.selections[0] if len(operation.selections) == 1 else None
-        if operation.kind != "query" or root is None or root.name != "orders":
-            raise GraphQLError("the fake Shopify exports one root connection: orders")
+        searches = {"orders": self.search_orders, "customers": self.search_customers}
+        if operation.kind != "query" or root is None or root.name not in searches:
+            raise GraphQLError("the fake Shopify exports one root connection: orders or customers")
         selections = connection_selection(root)
         if selections is None:
             raise GraphQLError("the root field must select edges { node } or nodes")
-        orders = sorted(self.search_orders(resolve(root.args, {}).get("query")), key=numeric_id)
-        lines = [line for order in orders for line in bulk_lines(order, selections)]
-        return lines, len(orders)
+        search = searches[root.name]
+        nodes = sorted(search(resolve(root.args, {}).get("query")), key=numeric_id)
+        lines = [line for node in nodes for line in bulk_lines(node, selections)]
+        return lines, len(nodes)
 
     def _finish_bulk_operation(self, operation):
         number = operation["id"].rsplit("/", 1)[1]

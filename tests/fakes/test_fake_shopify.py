@@ -19,7 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from .shopify import INVALID_TOKEN_BODY, FakeShopify, ShopState, order_webhook_payload
+from .shopify import (
+    INVALID_TOKEN_BODY,
+    FakeShopify,
+    ShopState,
+    customer_webhook_payload,
+    order_webhook_payload,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location(
@@ -745,6 +751,52 @@ def test_bulk_completes_after_a_delay_and_empty_results_have_no_url():
         assert json.loads(line_item)["__parentId"] == json.loads(order_line)["id"]
 
 
+def test_bulk_export_of_customers(shopify):
+    recent = shopify.add_customer(
+        first_name="Ada",
+        last_name="L",
+        email="ada@example.com",
+        phone="+33600000000",
+        email_marketing="SUBSCRIBED",
+        address={"address1": "1 Main St", "city": "Lyon", "countryCodeV2": "FR"},
+        updated_at="2026-03-01T00:00:00Z",
+    )
+    bare = shopify.add_customer(first_name="Bo", updated_at="2026-04-01T00:00:00Z")
+    shopify.add_customer(first_name="Old", updated_at="2025-12-01T00:00:00Z")  # before
+    since = {"since": "2026-01-01T00:00:00Z"}
+    assert run_bulk(shopify, gq.BACKFILL_CUSTOMERS_BULK_QUERY % since)["userErrors"] == []
+    shopify.complete_bulk_operation()
+    done = current_bulk(shopify)
+    assert (done["status"], done["objectCount"]) == ("COMPLETED", "2")
+    lines = [json.loads(line) for line in requests.get(done["url"], timeout=5).text.splitlines()]
+    assert [line["id"] for line in lines] == [recent["id"], bare["id"]]
+    assert not any("__parentId" in line for line in lines)
+    first = lines[0]
+    assert "createdAt" not in first  # only what the query selects
+    assert first["defaultEmailAddress"] == {
+        "emailAddress": "ada@example.com",
+        "marketingState": "SUBSCRIBED",
+        "marketingOptInLevel": "SINGLE_OPT_IN",
+        "marketingUpdatedAt": "2026-03-01T00:00:00Z",
+    }
+    assert first["defaultPhoneNumber"]["marketingState"] == "NOT_SUBSCRIBED"
+    assert first["defaultAddress"]["city"] == "Lyon"
+    assert lines[1]["defaultEmailAddress"] is None and lines[1]["defaultAddress"] is None
+
+
+def test_order_customers_are_shop_customers(shopify):
+    order = shopify.add_order(customer={"first_name": "Ada", "email": "ada@example.com"})
+    customer = order["customer"]
+    assert shopify.customers[customer["id"]] is customer
+    assert customer["updatedAt"] == order["createdAt"]
+    known = shopify.add_customer(first_name="Bo", email="bo@example.com")
+    again = shopify.add_order(customer=known)
+    assert again["customer"] is known and again["email"] == "bo@example.com"
+    assert len(shopify.customers) == 2
+    later = shopify.touch_customer(known["id"], updated_at="2027-01-01T00:00:00Z")
+    assert later["updatedAt"] == "2027-01-01T00:00:00Z"
+
+
 def test_bulk_rejects_invalid_queries(shopify):
     result = run_bulk(shopify, "{ products { edges { node { id } } } }")
     assert result["bulkOperation"] is None
@@ -867,3 +919,30 @@ def test_order_webhook_payload_is_the_same_order():
     from_node = mappers_graphql.order_node_to_canonical(node)
     assert canonical(from_node) == canonical(from_webhook)
     assert from_node.channel_status == "partially fulfilled"
+
+
+def test_customer_webhook_payload_is_the_same_customer():
+    """The REST webhook body and the GraphQL node of a fake customer map to the same
+    customer, marketing consent included."""
+    mappers = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers")
+    mappers_graphql = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers_graphql")
+    fake = ShopState(
+        shop_domain="x.myshopify.com", shop_name="X", currency="EUR", max_page_size=250,
+        bulk_delay=None,
+    )  # fmt: skip
+    node = fake.add_customer(
+        first_name="Ada",
+        last_name="L",
+        email="ada@example.com",
+        phone="+33600000000",
+        email_marketing="SUBSCRIBED",
+        address={"address1": "1 Main St", "city": "Lyon", "countryCodeV2": "FR"},
+    )
+    from_webhook = mappers.customer_to_canonical(customer_webhook_payload(node))
+    from_node = mappers_graphql.customer_node_to_canonical(node)
+    without_extra = {"extra": True, "default_address": {"extra"}, "consent": {"extra"}}
+    assert from_node.model_dump(exclude=without_extra) == from_webhook.model_dump(
+        exclude=without_extra
+    )
+    assert from_node.consent.extra == from_webhook.consent.extra
+    assert (from_node.consent.email_marketing, from_node.consent.sms_marketing) == (True, False)

@@ -3,10 +3,11 @@
 Webhooks deliver most orders; one delivery is "dropped". The poll (orders updated since
 the cursor, with an overlap) finds it and feeds it through the same event store
 (source ``poll``, key ``<gid>@<updatedAt>``); a second poll stores nothing new; the
-cursor only moves forward; a throttled or failing Shopify only slows the poll; a bulk
-operation backfills older orders.
+cursor only moves forward; a throttled or failing Shopify only slows the poll; two bulk
+operations, one after the other, backfill older orders and customers.
 """
 
+import re
 import time
 import uuid
 from contextlib import closing
@@ -15,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from ..fakes.shopify import STATIC_TOKEN, FakeShopify, iso, order_webhook_payload
+from ..fakes.shopify import (
+    STATIC_TOKEN,
+    FakeShopify,
+    customer_webhook_payload,
+    iso,
+    order_webhook_payload,
+)
 from ..support.odoo_server import db_connect
 
 SKUS = ("RC-MUG", "RC-CAP")
@@ -163,6 +170,29 @@ def poll(server, backend_id, via_cron=False):
     return backend_values(server, backend_id)
 
 
+def partner_bindings(server, backend_id, gids):
+    """``{gid: (partner name, email, channel updated at)}`` of the customers bound among
+    ``gids``."""
+    rows = query(
+        server,
+        "SELECT b.external_id, p.name, p.email, b.external_updated_at FROM retail_binding b "
+        "JOIN res_partner p ON p.id = b.res_id WHERE b.backend_id = %s "
+        "AND b.res_model = 'res.partner' AND b.external_id IN %s",
+        (backend_id, tuple(gids)),
+    )
+    return {gid: (name, email, updated) for gid, name, email, updated in rows}
+
+
+def backfill_state(server, backend_id):
+    [row] = query(
+        server,
+        "SELECT shopify_backfill_status, shopify_backfill_step, shopify_bulk_operation_id "
+        "FROM retail_backend WHERE id = %s",
+        (backend_id,),
+    )
+    return row
+
+
 def utc_naive(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
@@ -218,14 +248,41 @@ def test_poll_completes_through_throttling_and_5xx(odoo_server, store, shop):
     assert [entry.fault for entry in requests_made][:3] == ["throttled", "html_5xx", None]
 
 
-def test_backfill_imports_older_orders_through_a_bulk_operation(odoo_server, store, shop):
-    backend_id, _url = store
-    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
+def test_backfill_imports_older_orders_and_customers_through_bulk_operations(
+    odoo_server, store, shop
+):
+    backend_id, url = store
+    now = datetime.now(UTC)
+    ten_days_ago = now - timedelta(days=10)
     old = new_order(shop, created_at=iso(ten_days_ago), updated_at=iso(ten_days_ago))
     shop.add_order(
         line_items=[{"sku": "RC-MUG", "quantity": 1}],
-        updated_at=iso(datetime.now(UTC) - timedelta(days=90)),
+        updated_at=iso(now - timedelta(days=90)),
     )  # beyond the backfill's 60 days
+    tag = uuid.uuid4().hex[:6]
+    # A recent customer without any order, one long gone, and one a webhook brought in.
+    recent = shop.add_customer(
+        first_name="Nora",
+        last_name=f"Backfill {tag}",
+        email=f"nora-{tag}@example.com",
+        email_marketing="SUBSCRIBED",
+        address={"address1": "5 Harbour St", "city": "Portland", "countryCodeV2": "US"},
+        updated_at=iso(now - timedelta(days=5)),
+    )
+    gone = shop.add_customer(
+        first_name="Olaf", email=f"olaf-{tag}@example.com", updated_at=iso(now - timedelta(days=90))
+    )
+    known = shop.add_customer(
+        first_name="Kim", email=f"kim-{tag}@example.com", updated_at=iso(now - timedelta(days=3))
+    )
+    response = shop.deliver_webhook(url, "customers/create", customer_webhook_payload(known))
+    assert response.status_code == 200, response.text
+    wait_for(
+        lambda: partner_bindings(odoo_server, backend_id, [known["id"]]),
+        "the customer delivered by webhook",
+        odoo_server,
+    )
+
     # Another bulk operation runs on the shop: one at a time, the backfill says so.
     shop.bulk_delay = None
     other = requests.post(
@@ -244,21 +301,57 @@ def test_backfill_imports_older_orders_through_a_bulk_operation(odoo_server, sto
     shop.bulk_delay = 0.3
     started = odoo_server.call("retail.backend", "action_shopify_backfill_orders", [backend_id])
     assert started["params"]["type"] == "success", started
+    status, step, _running = backfill_state(odoo_server, backend_id)
+    assert step == "orders" and "customers: waiting" in status, status
+    # The customers' operation, started once the orders are stored, runs until told.
+    shop.bulk_delay = None
 
     wait_imported(odoo_server, backend_id, [old])
-    [(status, running)] = wait_for(
-        lambda: query(
-            odoo_server,
-            "SELECT shopify_backfill_status, shopify_bulk_operation_id FROM retail_backend "
-            "WHERE id = %s AND shopify_bulk_operation_id IS NULL",
-            (backend_id,),
-        ),
+    status, step, running = wait_for(
+        lambda: (row := backfill_state(odoo_server, backend_id))[1] == "customers" and row,
+        "the customers' bulk operation",
+        odoo_server,
+    )
+    assert re.fullmatch(r"orders: \d+ stored \(\d+ exported\); customers: running", status)
+    orders_bulk, customers_bulk = list(shop.bulk_operations.values())[-2:]
+    assert customers_bulk["id"] == running and customers_bulk["status"] in ("CREATED", "RUNNING")
+    assert orders_bulk["status"] == "COMPLETED" and "lineItems" in orders_bulk["query"]
+    window = re.compile(r"updated_at:>='([^']+)'")
+    assert (
+        "customers" in customers_bulk["query"]
+        and "defaultEmailAddress" in (customers_bulk["query"])
+    )
+    assert window.search(customers_bulk["query"])[1] == window.search(orders_bulk["query"])[1]
+    shop.complete_bulk_operation()
+
+    status, step, running = wait_for(
+        lambda: (row := backfill_state(odoo_server, backend_id))[2] is None and row,
         "the backfill's end",
         odoo_server,
     )
-    assert "Backfill done" in status and running is None
-    bulk = list(shop.bulk_operations.values())[-1]
-    assert "updated_at:>=" in bulk["query"] and "lineItems" in bulk["query"]
+    assert step is None
+    assert re.fullmatch(
+        r"orders: \d+ stored \(\d+ exported\); customers: 1 stored \(2 exported\)", status
+    ), status
+    bound = wait_for(
+        lambda: partner_bindings(odoo_server, backend_id, [recent["id"]]),
+        "the backfilled customer",
+        odoo_server,
+    )
+    assert bound == {
+        recent["id"]: (
+            f"Nora Backfill {tag}",
+            f"nora-{tag}@example.com",
+            utc_naive(recent["updatedAt"]),
+        )
+    }
+    assert not partner_bindings(odoo_server, backend_id, [gone["id"]])
     keys = [key for key, _topic, _state in poll_events(odoo_server, backend_id)]
     assert f"{old['id']}@{old['updatedAt']}" in keys
+    customer_events = [
+        (key, state) for key, topic, state in poll_events(odoo_server, backend_id)
+        if topic == "customers/poll"
+    ]  # fmt: skip
+    # The customer the webhook brought in already has this update: not stored again.
+    assert customer_events == [(f"{recent['id']}@{recent['updatedAt']}", "done")]
     assert len(keys) == len(set(keys))

@@ -32,6 +32,8 @@ CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 # Orders read from the GraphQL API by the reconciliation poll and the bulk
 # backfill (our own topic: the event's body is the order node).
 POLL_ORDER_TOPIC = "orders/poll"
+# Customers read by the bulk backfill (the event's body is the customer node).
+POLL_CUSTOMER_TOPIC = "customers/poll"
 
 
 def sign_body(secret, body):
@@ -112,6 +114,8 @@ class ShopifyAdapter(ChannelAdapter):
             return mappers_graphql.order_node_to_canonical(payload, money=money)
         if topic in CUSTOMER_TOPICS:
             return mappers.customer_to_canonical(payload)
+        if topic == POLL_CUSTOMER_TOPIC:
+            return mappers_graphql.customer_node_to_canonical(payload)
         if topic == "refunds/create":
             return mappers.refund_to_canonical(payload, money=money)
         if topic in compliance.TOPIC_KIND_MAPPING:

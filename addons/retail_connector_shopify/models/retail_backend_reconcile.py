@@ -16,11 +16,10 @@ from odoo.addons.retail_connector_base.exceptions import (
 )
 
 from .. import graphql, mappers_graphql
-from ..adapters.shopify import POLL_ORDER_TOPIC
+from ..adapters.shopify import POLL_CUSTOMER_TOPIC, POLL_ORDER_TOPIC
 from ..client import ShopifyUserError
 from .retail_backend import _notification
 
-_logger = logging.getLogger(__name__)
 _logger = logging.getLogger(__name__)
 
 # Reconciliation: bindings looked up, and events stored, this many orders at a time.
@@ -30,16 +29,24 @@ POLL_CHUNK = 100
 BACKFILL_CHECK_SECONDS = 15
 BACKFILL_CHECK_RETRIES = 24 * 3600 // BACKFILL_CHECK_SECONDS
 BULK_RUNNING_STATUSES = ("CREATED", "RUNNING", "CANCELING")
+# The backfill's steps, one bulk operation each, run one after the other
+# (Shopify runs one bulk query per shop at a time): step -> its bulk query.
+BACKFILL_QUERIES = {
+    "orders": graphql.BACKFILL_ORDERS_BULK_QUERY,
+    "customers": graphql.BACKFILL_CUSTOMERS_BULK_QUERY,
+}
+# The topic of the events stored from GraphQL nodes -> the model of their bindings.
+POLL_TOPIC_MODELS = {POLL_ORDER_TOPIC: "sale.order", POLL_CUSTOMER_TOPIC: "res.partner"}
 
 
 class RetailBackend(models.Model):
     """Reconciliation: a poll of the orders updated since a cursor finds what
-    webhooks missed; a bulk operation backfills the recent orders."""
+    webhooks missed; bulk operations backfill the recent orders and customers."""
 
     _inherit = "retail.backend"
 
     # Reconciliation: a poll of the orders updated since the cursor finds what
-    # webhooks missed; a bulk operation backfills the recent orders.
+    # webhooks missed; bulk operations backfill the recent orders and customers.
     shopify_poll_cursor = fields.Datetime(
         string="Orders polled up to",
         copy=False,
@@ -60,11 +67,24 @@ class RetailBackend(models.Model):
         string="Backfill (days)",
         default=60,
         required=True,
-        help="How far back the backfill reads orders. Without the read_all_orders "
-        "scope Shopify only gives the last 60 days.",
+        help="How far back the backfill reads orders and customers. Without the "
+        "read_all_orders scope Shopify only gives the last 60 days of orders.",
     )
     shopify_bulk_operation_id = fields.Char(
         string="Running bulk operation", readonly=True, copy=False
+    )
+    shopify_backfill_step = fields.Selection(
+        [("orders", "Orders"), ("customers", "Customers")],
+        string="Backfill step",
+        readonly=True,
+        copy=False,
+        help="What the running bulk operation exports.",
+    )
+    shopify_backfill_since = fields.Datetime(
+        string="Backfill since",
+        readonly=True,
+        copy=False,
+        help="The running backfill reads what was updated since then.",
     )
     shopify_backfill_status = fields.Char(string="Backfill", readonly=True, copy=False)
 
@@ -122,7 +142,7 @@ class RetailBackend(models.Model):
                 "orders",
                 page_size=graphql.ORDERS_PAGE_SIZE,
             )
-            seen, stored, newest = self._shopify_store_order_nodes(nodes)
+            seen, stored, newest = self._shopify_store_nodes(nodes, POLL_ORDER_TOPIC)
         except TransientError as exc:
             raise RetryableJobError(str(exc), seconds=getattr(exc, "retry_after", None)) from exc
         result = self.env._(
@@ -138,15 +158,16 @@ class RetailBackend(models.Model):
         _logger.info("Shopify poll of backend %s: %s", self.id, result)
         return result
 
-    def _shopify_store_order_nodes(self, nodes):
-        """Store order nodes as ``orders/poll`` events (source ``poll``, key
-        ``<gid>@<updatedAt>``), except those whose binding already has this
-        update or a later one.
+    def _shopify_store_nodes(self, nodes, topic):
+        """Store order or customer nodes as ``topic`` events (``orders/poll``
+        or ``customers/poll``; source ``poll``, key ``<gid>@<updatedAt>``),
+        except those whose binding already has this update or a later one.
 
         :return: ``(seen, stored, newest updatedAt as a naive UTC datetime)``
         """
         self.ensure_one()
         settings = self._get_settings()
+        res_model = POLL_TOPIC_MODELS[topic]
         Event = self.env["retail.event"]
         seen = stored = 0
         newest = None
@@ -156,7 +177,7 @@ class RetailBackend(models.Model):
                 .search(
                     [
                         ("backend_id", "=", self.id),
-                        ("res_model", "=", "sale.order"),
+                        ("res_model", "=", res_model),
                         ("external_id", "in", [node.get("id") for node in chunk]),
                     ]
                 )
@@ -165,16 +186,14 @@ class RetailBackend(models.Model):
             for node in chunk:
                 gid, updated_at = node.get("id"), node.get("updatedAt")
                 if not gid or not updated_at:
-                    raise PermanentError(f"Shopify sent an order without id or updatedAt: {gid}")
+                    raise PermanentError(f"Shopify sent a node without id or updatedAt: {gid}")
                 stamp = _parse_shopify_time(updated_at)
                 seen += 1
                 newest = max(newest or stamp, stamp)
                 if applied.get(gid) and applied[gid] >= stamp:
                     continue
                 body = json.dumps(node, separators=(",", ":"), ensure_ascii=False).encode()
-                event_values = EventValues(
-                    event_key=f"{gid}@{updated_at}", topic=POLL_ORDER_TOPIC, headers={}
-                )
+                event_values = EventValues(event_key=f"{gid}@{updated_at}", topic=topic, headers={})
                 if Event._insert_idempotent(settings, event_values, body, source="poll"):
                     stored += 1
         return seen, stored, newest
@@ -191,8 +210,9 @@ class RetailBackend(models.Model):
         return self.env.cr.fetchone()[0]
 
     def action_shopify_backfill_orders(self):
-        """Start a bulk operation exporting the orders updated in the last
-        ``shopify_backfill_days`` days; a job imports them when it completes."""
+        """Start the backfill: a bulk operation exporting the orders updated in
+        the last ``shopify_backfill_days`` days, then one of the customers
+        (Shopify runs one at a time); jobs import them as they complete."""
         self.ensure_one()
         if self.shopify_bulk_operation_id:
             return _notification(
@@ -215,33 +235,49 @@ class RetailBackend(models.Model):
                     ),
                     "warning",
                 )
-            payload = client.mutate(
-                graphql.BULK_OPERATION_RUN_QUERY,
-                {"query": graphql.BACKFILL_ORDERS_BULK_QUERY % {"since": _shopify_time(since)}},
-                "bulkOperationRunQuery",
-            )
+            self._shopify_start_backfill_step(client, "orders", since)
         except ShopifyUserError as exc:
             return _notification(self.env._("Shopify refused the backfill: %s", exc), "warning")
         except RetailError as exc:
             return _notification(self.env._("Could not start the backfill: %s", exc), "danger")
-        operation = payload.get("bulkOperation") or {}
-        self.write(
-            {
-                "shopify_bulk_operation_id": operation.get("id"),
-                "shopify_backfill_status": self.env._(
-                    "Exporting the orders updated since %s (%s).", since, operation.get("status")
-                ),
-            }
+        self.shopify_backfill_status = _backfill_status(
+            self.env._("exporting those updated since %s", since), self.env._("waiting")
         )
         self._shopify_schedule_backfill_check(eta=1)
         return _notification(
             self.env._(
-                "Backfill of the last %s days started: the orders are imported once Shopify "
-                "has exported them.",
+                "Backfill of the last %s days started: the orders, then the customers, are "
+                "imported once Shopify has exported them.",
                 self.shopify_backfill_days,
             ),
             "success",
         )
+
+    def _shopify_start_backfill_step(self, client, step, since):
+        """Start the bulk operation of ``step`` (``orders`` or ``customers``)
+        over what was updated since ``since``, and remember it."""
+        payload = client.mutate(
+            graphql.BULK_OPERATION_RUN_QUERY,
+            {"query": BACKFILL_QUERIES[step] % {"since": _shopify_time(since)}},
+            "bulkOperationRunQuery",
+        )
+        self.write(
+            {
+                "shopify_bulk_operation_id": (payload.get("bulkOperation") or {}).get("id"),
+                "shopify_backfill_step": step,
+                "shopify_backfill_since": since,
+            }
+        )
+
+    def _shopify_end_backfill(self, status):
+        self.write(
+            {
+                "shopify_bulk_operation_id": False,
+                "shopify_backfill_step": False,
+                "shopify_backfill_status": status,
+            }
+        )
+        return status
 
     def _shopify_schedule_backfill_check(self, eta=None):
         self.ensure_one()
@@ -254,14 +290,23 @@ class RetailBackend(models.Model):
         )._shopify_backfill_check()
 
     def _shopify_backfill_check(self):
-        """Job: once the backfill's bulk operation has completed, download
-        its JSONL and store the orders as the poll does; until then, retried."""
+        """Job: once the backfill's running bulk operation has completed,
+        download its JSONL and store its orders or customers as the poll
+        does; until then, retried. The orders' then starts the customers'
+        operation, checked by a job of its own."""
         self.ensure_one()
-        operation_id = self.shopify_bulk_operation_id
+        operation_id, step = self.shopify_bulk_operation_id, self.shopify_backfill_step
         if not operation_id:
             return "No backfill running."
         if not self._shopify_try_lock("backfill"):
             return "The backfill is being imported by another job."
+        # A backfill started before there were steps exports orders.
+        step = step or "orders"
+        since = self.shopify_backfill_since or (
+            fields.Datetime.now() - timedelta(days=self.shopify_backfill_days)
+        )
+        # The customers step keeps what the orders step said.
+        orders_done = _backfill_orders(self.shopify_backfill_status)
         try:
             client = self._shopify_client()
             current = (
@@ -274,30 +319,47 @@ class RetailBackend(models.Model):
                     ignore_retry=False,
                 )
             if current.get("id") != operation_id or current.get("status") != "COMPLETED":
-                status = self.env._(
-                    "Bulk operation %(id)s ended as %(status)s %(error)s",
+                failure = self.env._(
+                    "bulk operation %(id)s ended as %(status)s %(error)s",
                     id=operation_id,
                     status=current.get("status") if current.get("id") == operation_id else "?",
                     error=current.get("errorCode") or "",
-                )
-                self.write({"shopify_bulk_operation_id": False, "shopify_backfill_status": status})
-                return status
-            nodes = mappers_graphql.reassemble_bulk_orders(
-                client.download_jsonl(current.get("url"))
-            )
-            seen, stored, newest = self._shopify_store_order_nodes(nodes)
+                ).strip()
+                if step == "orders":
+                    return self._shopify_end_backfill(
+                        _backfill_status(failure, self.env._("not run"))
+                    )
+                return self._shopify_end_backfill(_backfill_status(orders_done, failure))
+            lines = client.download_jsonl(current.get("url"))
+            if step == "customers":
+                seen, stored, _newest = self._shopify_store_nodes(lines, POLL_CUSTOMER_TOPIC)
+                done = self.env._("%(stored)s stored (%(seen)s exported)", stored=stored, seen=seen)
+                return self._shopify_end_backfill(_backfill_status(orders_done, done))
+            nodes = mappers_graphql.reassemble_bulk_orders(lines)
+            seen, stored, newest = self._shopify_store_nodes(nodes, POLL_ORDER_TOPIC)
+            if newest and (not self.shopify_poll_cursor or newest > self.shopify_poll_cursor):
+                self.shopify_poll_cursor = newest
+            done = self.env._("%(stored)s stored (%(seen)s exported)", stored=stored, seen=seen)
+            try:
+                self._shopify_start_backfill_step(client, "customers", since)
+            except PermanentError as exc:
+                failure = self.env._("not started (%s)", exc)
+                return self._shopify_end_backfill(_backfill_status(done, failure))
         except TransientError as exc:
             raise RetryableJobError(str(exc), seconds=BACKFILL_CHECK_SECONDS) from exc
-        result = self.env._(
-            "Backfill done: %(seen)s orders exported, %(stored)s new events.",
-            seen=seen,
-            stored=stored,
-        )
-        values = {"shopify_bulk_operation_id": False, "shopify_backfill_status": result}
-        if newest and (not self.shopify_poll_cursor or newest > self.shopify_poll_cursor):
-            values["shopify_poll_cursor"] = newest
-        self.write(values)
-        return result
+        self.shopify_backfill_status = _backfill_status(done, self.env._("running"))
+        self._shopify_schedule_backfill_check(eta=1)
+        return self.shopify_backfill_status
+
+
+def _backfill_status(orders, customers):
+    """The backfill's status: ``orders: <state>; customers: <state>``."""
+    return f"orders: {orders}; customers: {customers}"
+
+
+def _backfill_orders(status):
+    """The orders' state in a backfill status."""
+    return (status or "").partition("; ")[0].removeprefix("orders: ")
 
 
 def _shopify_time(moment):

@@ -1,10 +1,13 @@
-"""GraphQL order nodes -> canonical orders, and their equivalence with the
-webhook mapper.
+"""GraphQL order and customer nodes -> canonical objects, and their
+equivalence with the webhook mapper.
 
 ``samples/graphql_order_taxes_excluded.json`` is the GraphQL node of the
 order of ``samples/order_create_taxes_excluded.json`` (the orders/create
 webhook): UTC timestamps, MoneyBag amounts spelt as GraphQL does ("34.0"),
-uppercase enums, connections as ``{nodes}``.
+uppercase enums, connections as ``{nodes}``. ``samples/graphql_customer.json``
+is the customer of ``samples/customer_create.json`` as the backfill's bulk
+query reads it (marketing consent on defaultEmailAddress and
+defaultPhoneNumber).
 """
 
 import copy
@@ -161,6 +164,78 @@ class TestGraphQLOrderMapper(unittest.TestCase):
         adapter = ShopifyAdapter(settings)
         order = adapter.to_canonical("orders/poll", self.node, {})
         self.assertEqual((order.external_id, order.currency), (self.node["id"], "USD"))
+
+
+class TestGraphQLCustomerMapper(unittest.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.node = sample("graphql_customer")
+
+    def map(self, node=None):
+        return mappers_graphql.customer_node_to_canonical(node or self.node)
+
+    def test_same_canonical_customer_as_the_webhook(self):
+        from_webhook = mappers.customer_to_canonical(sample("customer_create"))
+        from_graphql = self.map()
+        self.assertEqual(
+            without_extra(from_graphql.model_dump()), without_extra(from_webhook.model_dump())
+        )
+        # The consent's details too, spelt as in the webhook.
+        self.assertEqual(from_graphql.consent.extra, from_webhook.consent.extra)
+
+    def test_fields(self):
+        customer = self.map()
+        self.assertIsInstance(customer, schemas.Customer)
+        self.assertEqual(customer.external_id, "gid://shopify/Customer/7123456789012")
+        self.assertEqual(
+            (customer.email, customer.phone), ("maya.chen@example.com", "+16045550142")
+        )
+        self.assertEqual(customer.default_address.country_code, "CA")
+        self.assertEqual(customer.default_address.state_code, "BC")
+        consent = customer.consent
+        self.assertEqual((consent.email_marketing, consent.sms_marketing), (True, False))
+        self.assertEqual(consent.updated_at.isoformat(), "2026-11-02T18:15:40+00:00")
+
+    def test_consent_states(self):
+        cases = {
+            ("PENDING", None): (None, None),
+            ("UNSUBSCRIBED", "SUBSCRIBED"): (False, True),
+            ("INVALID", "REDACTED"): (False, None),
+        }
+        for (email_state, sms_state), expected in cases.items():
+            node = sample("graphql_customer")
+            node["defaultEmailAddress"]["marketingState"] = email_state
+            node["defaultPhoneNumber"]["marketingState"] = sms_state
+            consent = self.map(node).consent
+            self.assertEqual((consent.email_marketing, consent.sms_marketing), expected)
+
+    def test_no_email_phone_or_address(self):
+        self.node.update(defaultEmailAddress=None, defaultPhoneNumber=None, defaultAddress=None)
+        customer = self.map()
+        self.assertEqual((customer.email, customer.phone), (None, None))
+        self.assertIsNone(customer.default_address)
+        # Nothing read about marketing: no consent, as for a customer in an order.
+        self.assertIsNone(customer.consent)
+
+    def test_order_customers_have_no_consent(self):
+        order = mappers_graphql.order_node_to_canonical(sample("graphql_order_taxes_excluded"))
+        self.assertIsNone(order.customer.consent)
+
+    def test_errors_name_the_graphql_field(self):
+        self.node["defaultEmailAddress"]["marketingUpdatedAt"] = "yesterday"
+        with self.assertRaises(PermanentError) as caught:
+            self.map()
+        self.assertEqual(caught.exception.path, "defaultEmailAddress.marketingUpdatedAt")
+        node = sample("graphql_customer")
+        node["id"] = 7123456789012
+        with self.assertRaises(PermanentError) as caught:
+            self.map(node)
+        self.assertEqual(caught.exception.path, "id")
+
+    def test_adapter_maps_the_poll_topic(self):
+        adapter = ShopifyAdapter(type("Settings", (), {})())
+        customer = adapter.to_canonical("customers/poll", self.node, {})
+        self.assertEqual(customer, self.map())
 
 
 class TestReassembleBulkOrders(unittest.TestCase):
