@@ -6,8 +6,13 @@
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
     "license": "LGPL-3",
-    "depends": ["retail_connector_base"],
+    "depends": ["retail_connector_base", "stock_delivery"],
     "external_dependencies": {"python": ["pycountry"]},
-    "data": ["views/retail_backend_views.xml"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/retail_backend_views.xml",
+        "views/retail_backend_export_views.xml",
+    ],
     "installable": True,
 }

@@ -12,6 +12,12 @@ from odoo.addons.retail_connector_base.adapters import (
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
+from ..mappers import order_to_canonical
+
+# Line states of lines that are no longer part of the order (refused at
+# acceptance): Mirakl's totals leave them out, so does the sale order.
+DROPPED_LINE_STATES = frozenset({"REFUSED"})
+
 
 def order_event_key(order):
     """The event key of one polled order version."""
@@ -36,6 +42,22 @@ class MiraklAdapter(ChannelAdapter):
         )
 
     def to_canonical(self, topic, payload, headers):
-        # Order translation comes with the marketplace mappers; until then
-        # the base records these events as ignored, with the topic as reason.
+        """Every polled order version (whatever its state) is a canonical
+        order; lines refused at acceptance are left out unless every line
+        was (a refused order is cancelled with its lines)."""
+        return order_to_canonical(without_refused_lines(payload))
+
+
+def without_refused_lines(payload):
+    """``payload`` without the lines refused at acceptance, when some remain."""
+    lines = payload.get("order_lines") if isinstance(payload, dict) else None
+    if not isinstance(lines, list):
         return payload
+    kept = [
+        line
+        for line in lines
+        if not (isinstance(line, dict) and line.get("order_line_state") in DROPPED_LINE_STATES)
+    ]
+    if not kept or len(kept) == len(lines):
+        return payload
+    return dict(payload, order_lines=kept)

@@ -1,2 +1,4 @@
 from . import test_mirakl_adapter
 from . import test_mappers
+from . import test_outbound
+from . import test_acceptance

@@ -1,0 +1,250 @@
+"""Acceptance of Mirakl orders: the pure per-line decision, and an order
+event going through base's importer with the marketplace's holds."""
+
+import copy
+import json
+import unittest
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from unittest.mock import patch
+
+from odoo import fields
+
+from odoo.addons.retail_connector_base.adapters import EventValues
+from odoo.addons.retail_connector_base.tests.common import RetailCase
+
+from .. import acceptance
+from ..adapters.mirakl import order_event_key
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def sample(name):
+    return json.loads((SAMPLES / f"{name}.json").read_text())
+
+
+def facts(line_id="L1", sku="MUG", quantity=2, price="10", available=5, cost="4"):
+    return acceptance.LineFacts(
+        line_id=line_id,
+        sku=sku,
+        quantity=quantity,
+        unit_price=Decimal(price),
+        available=available,
+        cost=None if cost is None else Decimal(cost),
+    )
+
+
+class TestDecision(unittest.TestCase):
+    def test_in_stock_lines_are_accepted(self):
+        [decision] = acceptance.decide([facts()], acceptance.Rules())
+        self.assertEqual(decision, acceptance.Decision("L1", True, ""))
+
+    def test_short_of_stock_is_refused_with_what_is_available(self):
+        decisions = acceptance.decide(
+            [facts(), facts("L2", "CAP", quantity=3, available=2)], acceptance.Rules()
+        )
+        self.assertEqual([d.accepted for d in decisions], [True, False])
+        self.assertEqual(decisions[1].reason, "short of stock (2 available)")
+
+    def test_lines_of_one_sku_share_its_stock(self):
+        decisions = acceptance.decide(
+            [facts(quantity=3, available=4), facts("L2", quantity=2, available=4)],
+            acceptance.Rules(),
+        )
+        self.assertEqual(decisions[1].reason, "short of stock (1 available)")
+
+    def test_stock_check_can_be_off(self):
+        rules = acceptance.Rules(check_stock=False)
+        self.assertTrue(acceptance.decide([facts(available=0)], rules)[0].accepted)
+
+    def test_blocked_and_unknown_skus(self):
+        rules = acceptance.Rules(blocked_skus=acceptance.blocked_skus("CAP; MUG,\nX"))
+        self.assertEqual(rules.blocked_skus, {"CAP", "MUG", "X"})
+        decisions = acceptance.decide([facts(), facts("L2", "NEW", available=None)], rules)
+        self.assertEqual([d.reason for d in decisions], ["blocked SKU", "unknown SKU"])
+
+    def test_minimum_margin(self):
+        rules = acceptance.Rules(min_margin=Decimal(10))
+        decisions = acceptance.decide([facts(price="10", cost="9.5"), facts("L2")], rules)
+        self.assertEqual(decisions[0].reason, "margin 5% below 10%")
+        self.assertTrue(decisions[1].accepted)
+
+    def test_without_partial_acceptance_the_whole_order_is_refused(self):
+        rules = acceptance.Rules(allow_partial=False)
+        decisions = acceptance.decide([facts(), facts("L2", available=0)], rules)
+        self.assertEqual([d.accepted for d in decisions], [False, False])
+        self.assertIn("partial acceptance", decisions[0].reason)
+        self.assertEqual(decisions[1].reason, "short of stock (0 available)")
+
+    def test_untaxed_unit_price(self):
+        line = {"quantity": 2, "price": 24.0, "taxes": [{"amount": 4.0}]}
+        self.assertEqual(acceptance.untaxed_unit_price(line, True), Decimal(10))
+        self.assertEqual(acceptance.untaxed_unit_price(line, False), Decimal(12))
+
+
+class TestMiraklOrderFlow(RetailCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Product = cls.env["product.product"]
+        cls.blue_mug = Product.create(
+            {"name": "Blue mug", "default_code": "MUG-BLUE", "is_storable": True}
+        )
+        cls.teapot = Product.create(
+            {"name": "Teapot", "default_code": "TEAPOT-CAST", "is_storable": True}
+        )
+        cls.marketplace = cls.env["retail.backend"].create(
+            {
+                "name": "Marketplace",
+                "code": "mirakl",
+                "mirakl_api_url": "http://127.0.0.1:1",
+                "mirakl_api_key": "key",
+                "state": "active",
+            }
+        )
+        cls.env.ref("base.EUR").active = True
+        cls.env.company.tax_calculation_rounding_method = "round_per_line"
+        stock = cls.env.ref("stock.stock_location_stock")
+        cls.env["stock.quant"]._update_available_quantity(cls.blue_mug, stock, 5)
+
+    def store(self, payload):
+        values = EventValues(
+            event_key=order_event_key(payload),
+            topic=f"orders/{payload['order_state'].lower()}",
+            headers={},
+        )
+        return self.env["retail.event"]._insert_idempotent(
+            self.marketplace._get_settings(), values, json.dumps(payload), source="poll"
+        )
+
+    def sale_order(self, payload):
+        return self.env["sale.order"].search(
+            [
+                ("retail_backend_id", "=", self.marketplace.id),
+                ("retail_external_id", "=", payload["order_id"]),
+            ]
+        )
+
+    def acceptance_jobs(self):
+        return self.env["queue.job"].search(
+            [("method_name", "=", "_mirakl_accept_order")], order="id"
+        )
+
+    def test_waiting_acceptance_is_held_and_accepted_once(self):
+        payload = sample("order_waiting_acceptance")
+        event = self.store(payload)
+        self.assertFalse(self.run_event_job(event))
+        self.assertEqual(event.state, "done", event.state_reason or event.error)
+        order = self.sale_order(payload)
+        self.assertEqual(order.state, "draft")
+        self.assertIn("Waiting for acceptance on the marketplace", order.retail_hold_reason)
+        self.assertEqual(order.mirakl_acceptance, "pending")
+        self.assertTrue(order.mirakl_acceptance_deadline)
+        calls = []
+        with patch.object(
+            type(self.marketplace),
+            "_mirakl_send_acceptance",
+            lambda self, order_id, decisions, line_ids: calls.append((order_id, decisions)),
+        ):
+            [job] = self.acceptance_jobs()
+            self.assertFalse(self.run_job(job))
+            # The same version polled again queues nothing new and sends nothing.
+            again = self.store(dict(payload, last_updated_date="2026-11-02T09:20:00Z"))
+            self.run_event_job(again)
+            for job in self.acceptance_jobs()[1:]:
+                self.run_job(job)
+        self.assertEqual(
+            calls,
+            [("FR-2611-0042-A", {"FR-2611-0042-A-1": True, "FR-2611-0042-A-2": False})],
+        )
+        self.assertEqual(order.mirakl_acceptance, "partial")
+        self.assertIn(
+            "FR-2611-0042-A-2: refused, short of stock (0 available)", order.mirakl_acceptance_note
+        )
+
+    def test_debit_then_shipping_confirms_with_addresses(self):
+        payload = sample("order_waiting_acceptance")
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        debit = copy.deepcopy(payload)
+        debit.update(order_state="WAITING_DEBIT", last_updated_date="2026-11-02T10:00:00Z")
+        self.run_event_job(self.store(debit))
+        self.assertEqual(order.state, "draft")
+        self.assertIn("waiting for the marketplace to debit", order.retail_hold_reason)
+        shipping = copy.deepcopy(debit)
+        address = {
+            "firstname": "Camille",
+            "lastname": "Durand",
+            "street_1": "3 quai des Chartrons",
+            "zip_code": "33000",
+            "city": "Bordeaux",
+            "country_iso_code": "FRA",
+        }
+        shipping["customer"].update(billing_address=address, shipping_address=address)
+        shipping.update(order_state="SHIPPING", last_updated_date="2026-11-02T11:00:00Z")
+        for line in shipping["order_lines"]:
+            line["order_line_state"] = "SHIPPING"
+        event = self.store(shipping)
+        self.run_event_job(event)
+        self.assertFalse(order.retail_hold_reason)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.partner_shipping_id.city, "Bordeaux")
+        self.assertEqual(order.retail_channel_status, "shipping")
+
+    def test_refused_without_decision_is_recorded(self):
+        payload = sample("order_waiting_acceptance")
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        refused = copy.deepcopy(payload)
+        refused.update(
+            order_state="REFUSED",
+            last_updated_date="2026-11-05T09:15:00Z",
+            order_state_reason_code="ACCEPTANCE_DEADLINE_EXPIRED",
+            order_state_reason_label="Not accepted before the deadline",
+        )
+        for line in refused["order_lines"]:
+            line["order_line_state"] = "REFUSED"
+        event = self.store(refused)
+        self.run_event_job(event)
+        self.assertEqual(order.state, "cancel")
+        self.assertEqual(order.mirakl_acceptance, "auto_refused")
+        self.assertIn("Not accepted before the deadline", order.mirakl_acceptance_note)
+        self.assertIn("deadline was missed", event.state_reason)
+
+    def test_operator_refunds_are_recorded_once(self):
+        payload = sample("order_closed_refunded")
+        event = self.store(payload)
+        self.run_event_job(event)
+        self.assertEqual(event.state, "done", event.error)
+        order = self.sale_order(payload)
+        Refund = self.env["retail.order.refund"]
+        self.assertEqual(Refund.search_count([("order_id", "=", order.id)]), 2)
+        again = self.store(dict(payload, last_updated_date="2026-12-01T00:00:00Z"))
+        self.run_event_job(again)
+        self.assertEqual(Refund.search_count([("order_id", "=", order.id)]), 2)
+
+    def test_line_incident_holds_the_order(self):
+        payload = sample("order_closed_refunded")
+        payload["order_lines"][0]["order_line_state"] = "INCIDENT_OPEN"
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        self.assertIn("incident", order.retail_hold_reason)
+
+    def test_deadline_warning_once(self):
+        payload = sample("order_waiting_acceptance")
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        order.mirakl_acceptance_deadline = fields.Datetime.now() + timedelta(hours=3)
+        Backend = self.env["retail.backend"]
+        Backend._cron_mirakl_deadline_warnings()
+        Backend._cron_mirakl_deadline_warnings()
+        self.assertEqual(len(order.activity_ids), 1)
+        self.assertTrue(order.mirakl_deadline_warned)
+
+    def test_poll_cron_respects_the_interval(self):
+        self.marketplace.mirakl_poll_last_at = fields.Datetime.now()
+        before = self.env["queue.job"].search_count([("method_name", "=", "_mirakl_poll_orders")])
+        self.env["retail.backend"]._cron_mirakl_poll_orders()
+        after = self.env["queue.job"].search_count([("method_name", "=", "_mirakl_poll_orders")])
+        self.assertEqual(before, after)

@@ -1,0 +1,189 @@
+from unittest.mock import patch
+
+import requests
+
+from odoo.tests import TransactionCase
+
+from odoo.addons.retail_connector_base.exceptions import PermanentError, TransientError
+
+from ..client import MiraklClient, MiraklRequestError
+
+
+class TestMiraklOutbound(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["retail.backend"].create(
+            {
+                "name": "Mirakl outbound test",
+                "code": "mirakl",
+                "mirakl_api_url": "https://operator.example",
+                "mirakl_api_key": "key",
+                "mirakl_warehouse_code": "WH1",
+            }
+        )
+        cls.ups = cls.env["delivery.carrier"].create(
+            {
+                "name": "UPS Standard",
+                "product_id": cls.env["product.product"]
+                .create({"name": "UPS shipping", "type": "service"})
+                .id,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "Mug", "default_code": "OUT-MUG", "is_storable": True}
+        )
+        cls.other = cls.env["product.product"].create(
+            {"name": "Cup", "default_code": "OUT-CUP", "is_storable": True}
+        )
+        cls.stock = (
+            cls.env["stock.warehouse"]
+            .search([("company_id", "=", cls.env.company.id)], limit=1)
+            .lot_stock_id
+        )
+        cls.partner = cls.env["res.partner"].create({"name": "Marketplace customer"})
+
+    def _order(self, quantity=2, external_id="1001-A"):
+        self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 10)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "retail_backend_id": self.backend.id,
+                "retail_external_id": external_id,
+                "order_line": [
+                    (0, 0, {"product_id": self.product.id, "product_uom_qty": quantity})
+                ],
+            }
+        )
+        order.action_confirm()
+        return order
+
+    def _deliver(self, picking, quantity, tracking="1Z999", backorder=True):
+        picking.carrier_id = self.ups
+        picking.carrier_tracking_ref = tracking
+        picking.move_ids.write({"quantity": quantity, "picked": True})
+        picking.with_context(skip_backorder=True, cancel_backorder=not backorder)._action_done()
+
+    def _message(self, picking):
+        return self.env["retail.outbox"].create(
+            {
+                "backend_id": self.backend.id,
+                "kind": "fulfillment",
+                "res_model": "stock.picking",
+                "res_id": picking.id,
+            }
+        )
+
+    def test_mirakl_takes_shipments_and_stock(self):
+        self.assertTrue(self.backend.support_fulfillment_export)
+        self.assertTrue(self.backend.support_stock_export)
+
+    def test_the_completing_delivery_sends_tracking_then_ship(self):
+        self.env["retail.carrier.mapping"].create(
+            {
+                "backend_id": self.backend.id,
+                "carrier_id": self.ups.id,
+                "operator_carrier_code": "UPS",
+            }
+        )
+        picking = self._order().picking_ids
+        self._deliver(picking, 2)
+        calls = []
+        with (
+            patch.object(MiraklClient, "tracking", lambda s, *a, **k: calls.append(("OR23", a, k))),
+            patch.object(MiraklClient, "ship", lambda s, *a: calls.append(("OR24", a))),
+        ):
+            result = self.backend._export(self._message(picking), picking)
+        self.assertEqual(
+            calls,
+            [
+                ("OR23", ("1001-A",), {"tracking_number": "1Z999", "carrier_code": "UPS"}),
+                ("OR24", ("1001-A",)),
+            ],
+        )
+        self.assertIn("shipped", result)
+
+    def test_an_unmapped_carrier_is_sent_by_name(self):
+        picking = self._order().picking_ids
+        self._deliver(picking, 2)
+        calls = []
+        with (
+            patch.object(MiraklClient, "tracking", lambda s, *a, **k: calls.append(k)),
+            patch.object(MiraklClient, "ship", lambda s, *a: None),
+        ):
+            self.backend._export(self._message(picking), picking)
+        self.assertEqual(calls[0]["carrier_name"], "UPS Standard")
+        self.assertNotIn("carrier_code", calls[0])
+
+    def test_a_partial_delivery_waits_for_the_rest_of_the_order(self):
+        picking = self._order().picking_ids
+        self._deliver(picking, 1)
+        self.assertTrue(picking.backorder_ids)
+        with patch.object(MiraklClient, "request", side_effect=AssertionError("no call")):
+            result = self.backend._export(self._message(picking), picking)
+        self.assertIn("Waiting for the rest of the order", result)
+
+    def test_an_order_not_in_shipping_is_a_permanent_error(self):
+        picking = self._order().picking_ids
+        self._deliver(picking, 2)
+        refused = MiraklRequestError("PUT", "/x", 400, "Order 1001-A is in state CANCELED")
+        with (
+            patch.object(MiraklClient, "tracking", side_effect=refused),
+            patch.object(
+                MiraklClient,
+                "orders",
+                return_value=iter([{"order_id": "1001-A", "order_state": "CANCELED"}]),
+            ),
+            self.assertRaisesRegex(PermanentError, "state CANCELED"),
+        ):
+            self.backend._export(self._message(picking), picking)
+
+    def test_an_order_already_shipped_makes_the_message_done(self):
+        picking = self._order().picking_ids
+        self._deliver(picking, 2)
+        refused = MiraklRequestError("PUT", "/x", 400, "not SHIPPING")
+        with (
+            patch.object(MiraklClient, "tracking", side_effect=refused),
+            patch.object(
+                MiraklClient,
+                "orders",
+                return_value=iter([{"order_id": "1001-A", "order_state": "SHIPPED"}]),
+            ),
+        ):
+            result = self.backend._export(self._message(picking), picking)
+        self.assertIn("already SHIPPED", result)
+
+    def test_one_stock_import_carries_every_pending_product(self):
+        self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 4)
+        self.env["stock.quant"]._update_available_quantity(self.other, self.stock, 7)
+        Outbox = self.env["retail.outbox"]
+        mine = Outbox._enqueue(self.backend, "stock", self.product, dedup_key="stock/mug")
+        theirs = Outbox._enqueue(self.backend, "stock", self.other, dedup_key="stock/cup")
+        sent = []
+        with patch.object(
+            MiraklClient, "import_stock", lambda s, rows: sent.append(rows) or {"import_id": 9}
+        ):
+            result = self.backend._export(mine, self.product)
+        [rows] = sent
+        self.assertEqual(
+            sorted((r["offer_sku"], r["quantity"], r["warehouse_code"]) for r in rows),
+            [("OUT-CUP", 7, "WH1"), ("OUT-MUG", 4, "WH1")],
+        )
+        self.assertIn("Import 9", result)
+        self.assertEqual(theirs.state, "done")
+        self.assertIn("import 9", theirs.result)
+
+    def test_a_rate_limited_stock_import_is_retried_later(self):
+        response = requests.Response()
+        response.status_code = 429
+        response.headers["Retry-After"] = "60"
+        response._content = b"{}"
+        message = self.env["retail.outbox"]._enqueue(
+            self.backend, "stock", self.product, dedup_key="stock/mug"
+        )
+        with (
+            patch.object(requests.Session, "request", return_value=response),
+            self.assertRaises(TransientError) as caught,
+        ):
+            self.backend._export(message, self.product)
+        self.assertEqual(caught.exception.retry_after, 60)

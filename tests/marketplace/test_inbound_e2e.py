@@ -1,0 +1,270 @@
+"""Mirakl orders reach Odoo by polling the fake Mirakl, through a real Odoo (2 workers and
+the queue_job runner): the poll job stores each order version as an event, the event job
+imports it through base, a job decides the lines and sends one OR21.
+
+Covered: partial acceptance when stock is short, the holds until SHIPPING, SHIPPING
+revealing the addresses and confirming the order, an order refused by the operator's
+deadline (recorded), an operator cancellation after acceptance, overlapping polls storing
+nothing twice, and a 429 during the poll.
+"""
+
+import time
+import uuid
+from contextlib import closing
+from datetime import timedelta
+
+import pytest
+
+from ..fakes.mirakl import FakeMirakl
+from ..support.odoo_server import db_connect
+
+MUG, CAP = "E2E-IN-MUG", "E2E-IN-CAP"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def marketplace():
+    # debit_delay=None: the fake debits the customer only when a test advances the order.
+    # Order ids of its own: other modules' fakes count from 1001 in the same database.
+    with FakeMirakl(
+        api_key="inbound-key", currency="USD", debit_delay=None, first_order=8_100_001
+    ) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def backend(odoo_server, marketplace):
+    server = odoo_server
+    server.call(
+        "account.tax",
+        "create",
+        {
+            "name": f"E2E inbound VAT 20% incl. {uuid.uuid4().hex[:4]}",
+            "amount": 20,
+            "amount_type": "percent",
+            "type_tax_use": "sale",
+            "price_include_override": "tax_included",
+        },
+    )
+    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
+    for sku, quantity in ((MUG, 5), (CAP, 0)):
+        product = server.call(
+            "product.product",
+            "create",
+            {"name": sku, "default_code": sku, "type": "consu", "is_storable": True},
+        )
+        if quantity:
+            quant = server.call(
+                "stock.quant",
+                "create",
+                {
+                    "product_id": product,
+                    "location_id": warehouse["lot_stock_id"][0],
+                    "inventory_quantity": quantity,
+                },
+                context={"inventory_mode": True},
+            )
+            server.call("stock.quant", "action_apply_inventory", [quant])
+    backend_id = server.call(
+        "retail.backend",
+        "create",
+        {
+            "name": f"Marketplace inbound {uuid.uuid4().hex[:6]}",
+            "code": "mirakl",
+            "mirakl_api_url": marketplace.base_url,
+            "mirakl_api_key": marketplace.api_key,
+        },
+    )
+    server.call("retail.backend", "action_activate", [backend_id])
+    return backend_id
+
+
+def query(server, sql, params=()):
+    with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
+        cr.execute(sql, params)
+        return cr.fetchall()
+
+
+def execute(server, sql, params=()):
+    with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
+        cr.execute(sql, params)
+        conn.commit()
+
+
+def wait_for(check, what, server, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not in time\n{server.log()}")
+
+
+def last_job(server):
+    return query(server, "SELECT COALESCE(MAX(id), 0) FROM queue_job")[0][0]
+
+
+def settled(server, since):
+    """Whether every job queued after ``since`` has run (none pending or running)."""
+    return not query(
+        server,
+        "SELECT 1 FROM queue_job WHERE id > %s AND state NOT IN ('done', 'failed', 'cancelled')",
+        (since,),
+    )
+
+
+def poll(server, backend_id):
+    """One poll through the job runner, and every job it leads to; returns its result."""
+    since = last_job(server)
+    server.call("retail.backend", "action_mirakl_poll_orders", [backend_id])
+    [(state, result)] = wait_for(
+        lambda: query(
+            server,
+            "SELECT state, result FROM queue_job WHERE id > %s AND method_name = "
+            "'_mirakl_poll_orders' AND state IN ('done', 'failed')",
+            (since,),
+        ),
+        "the poll",
+        server,
+    )
+    assert state == "done", result
+    wait_for(lambda: settled(server, since), "the jobs of the poll", server)
+    return result
+
+
+def sale_order(server, backend_id, order_id):
+    rows = query(
+        server,
+        "SELECT so.id, so.state, so.retail_hold_reason, so.mirakl_acceptance, "
+        "so.mirakl_acceptance_note, so.retail_channel_status, ship.city, ship.street, "
+        "(SELECT array_agg(p.default_code ORDER BY p.default_code) FROM sale_order_line l "
+        "JOIN product_product p ON p.id = l.product_id WHERE l.order_id = so.id "
+        "AND p.default_code IN %s) "
+        "FROM sale_order so JOIN res_partner ship ON ship.id = so.partner_shipping_id "
+        "WHERE so.retail_backend_id = %s AND so.retail_external_id = %s",
+        ((MUG, CAP), backend_id, order_id),
+    )
+    if not rows:
+        return None
+    keys = ("id", "state", "hold", "acceptance", "note", "status", "city", "street", "skus")
+    return dict(zip(keys, rows[0], strict=True))
+
+
+def test_partial_acceptance_then_shipping_confirms(odoo_server, backend, marketplace):
+    order = marketplace.add_order(
+        lines=[
+            {"offer_sku": MUG, "quantity": 2, "price_unit": 12},
+            {"offer_sku": CAP, "quantity": 1, "price_unit": 6},
+        ]
+    )
+    order_id = order["order_id"]
+    poll(odoo_server, backend)
+    assert marketplace.accept_calls == [(order_id, {f"{order_id}-1": True, f"{order_id}-2": False})]
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["acceptance"] == "partial"
+    assert "short of stock (0 available)" in values["note"]
+    assert values["street"] is None, "no address before SHIPPING"
+
+    poll(odoo_server, backend)  # WAITING_DEBIT
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "draft"
+    assert "waiting for the marketplace to debit" in values["hold"]
+    assert values["skus"] == [MUG], "the refused line is not on the order"
+    assert len(marketplace.requests_to("OR21")) == 1, "OR21 is sent once"
+
+    marketplace.advance(order_id)
+    marketplace.advance(order_id)
+    assert order["order_state"] == "SHIPPING"
+    poll(odoo_server, backend)
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "sale", values["hold"]
+    assert not values["hold"]
+    assert (values["city"], values["street"]) == ("Paris", "12 rue de la Paix")
+    assert values["status"] == "shipping"
+
+
+def test_overlapping_polls_store_no_duplicates(odoo_server, backend, marketplace):
+    marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
+    poll(odoo_server, backend)  # WAITING_ACCEPTANCE, accepted meanwhile
+    poll(odoo_server, backend)  # WAITING_DEBIT
+    result = poll(odoo_server, backend)  # nothing changed: every version seen again
+    assert " 0 new events" in result and not result.startswith("0 ")
+    [(total, distinct)] = query(
+        odoo_server,
+        "SELECT count(*), count(DISTINCT event_key) FROM retail_event "
+        "WHERE backend_id = %s AND source = 'poll'",
+        (backend,),
+    )
+    assert total == distinct
+    assert all(request.query.get("max") == "100" for request in marketplace.requests_to("OR11"))
+
+
+def test_operator_cancel_after_acceptance_cancels(odoo_server, backend, marketplace):
+    order = marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
+    order_id = order["order_id"]
+    poll(odoo_server, backend)
+    assert sale_order(odoo_server, backend, order_id)["acceptance"] == "accepted"
+    poll(odoo_server, backend)
+    assert sale_order(odoo_server, backend, order_id)["state"] == "draft"
+    marketplace.operator_cancel(order_id)
+    poll(odoo_server, backend)
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "cancel"
+    assert values["status"] == "canceled"
+
+
+def test_deadline_missed_is_recorded(odoo_server, backend, marketplace):
+    created = marketplace.now.replace(microsecond=0) - timedelta(days=4)
+    order = marketplace.add_order(
+        lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}], created=created
+    )
+    order_id = order["order_id"]
+    assert marketplace.expire_deadlines() == [order_id]
+    calls = len(marketplace.accept_calls)
+    poll(odoo_server, backend)
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "cancel"
+    assert values["acceptance"] == "auto_refused"
+    assert "Not accepted before the deadline" in values["note"]
+    assert len(marketplace.accept_calls) == calls, "no OR21 for a refused order"
+    [(reason,)] = query(
+        odoo_server,
+        "SELECT state_reason FROM retail_event WHERE backend_id = %s AND event_key LIKE %s",
+        (backend, f"{order_id}@%"),
+    )
+    assert "deadline was missed" in reason
+
+
+def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
+    # A short Retry-After: the client waits it out within the job.
+    marketplace.clear_log()
+    marketplace.fail_next("429", retry_after=1, api="OR11")
+    poll(odoo_server, backend)
+    throttled, retried = marketplace.requests_to("OR11")[:2]
+    assert throttled.throttled and retried.status == 200
+    # A long one: the job is postponed by Retry-After, then polls.
+    marketplace.fail_next("429", retry_after=120, api="OR11", times=5)
+    since = last_job(odoo_server)
+    odoo_server.call("retail.backend", "action_mirakl_poll_orders", [backend])
+    [(job_id, delay)] = wait_for(
+        lambda: query(
+            odoo_server,
+            "SELECT id, EXTRACT(EPOCH FROM eta - now() AT TIME ZONE 'UTC') FROM queue_job "
+            "WHERE id > %s AND method_name = '_mirakl_poll_orders' AND state = 'pending' "
+            "AND eta IS NOT NULL",
+            (since,),
+        ),
+        "the poll postponed",
+        odoo_server,
+    )
+    assert delay > 60
+    marketplace.faults.clear()
+    execute(odoo_server, "UPDATE queue_job SET eta = NULL WHERE id = %s", (job_id,))
+    wait_for(
+        lambda: query(
+            odoo_server, "SELECT 1 FROM queue_job WHERE id = %s AND state = 'done'", (job_id,)
+        ),
+        "the postponed poll",
+        odoo_server,
+    )
