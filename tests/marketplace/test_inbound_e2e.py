@@ -268,3 +268,27 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
         "the postponed poll",
         odoo_server,
     )
+
+
+def test_test_connection_shows_the_shop_name_or_the_exact_error(odoo_server):
+    from ..fakes.mirakl import FakeMirakl
+
+    with FakeMirakl(shop_name="Boutique Test") as fake:
+        backend = odoo_server.call(
+            "retail.backend",
+            "create",
+            {
+                "name": "Mirakl connection test",
+                "code": "mirakl",
+                "mirakl_api_url": fake.base_url,
+                "mirakl_api_key": fake.api_key,
+            },
+        )
+        action = odoo_server.call("retail.backend", "action_mirakl_test_connection", [backend])
+        assert action["params"]["type"] == "success"
+        assert "Connected to Boutique Test" in action["params"]["message"]
+        odoo_server.call("retail.backend", "write", [backend], {"mirakl_api_key": "wrong-key"})
+        action = odoo_server.call("retail.backend", "action_mirakl_test_connection", [backend])
+        assert action["params"]["type"] == "danger"
+        assert "Connection failed" in action["params"]["message"]
+        assert "wrong-key" not in action["params"]["message"]

@@ -8,7 +8,7 @@ from odoo.tools import SQL
 
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 
-from ..client import MiraklClient, MiraklRequestError
+from ..client import MiraklRequestError
 
 _logger = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ class RetailBackend(models.Model):
             backend.support_fulfillment_export = True
             backend.support_stock_export = True
 
-    def _mirakl_export_client(self, **kwargs):
-        """The API client of the outbound jobs (short retries: the outbox
-        retries longer outages)."""
-        self.ensure_one()
-        backend = self.sudo()
-        return MiraklClient(
-            backend.mirakl_api_url,
-            backend.mirakl_api_key,
-            shop_id=backend.mirakl_shop_id or None,
-            max_attempts=EXPORT_MAX_ATTEMPTS,
-            **kwargs,
-        )
-
     # Shipments (OR23, OR24)
 
     def _export_fulfillment(self, picking, message):
@@ -76,7 +63,7 @@ class RetailBackend(models.Model):
         if rest:
             return f"Waiting for the rest of the order: {', '.join(rest.mapped('name'))}"
         carrier = self._mirakl_carrier(picking)
-        client = self._mirakl_export_client()
+        client = self._mirakl_client(max_attempts=EXPORT_MAX_ATTEMPTS)
         try:
             client.tracking(order_id, tracking_number=picking.carrier_tracking_ref, **carrier)
             client.ship(order_id)
@@ -130,7 +117,12 @@ class RetailBackend(models.Model):
             products |= other._record()
         rows = [self._mirakl_stock_row(line_product) for line_product in products]
         # A 429 goes back to the outbox with its Retry-After, no sleeping in a job.
-        answer = self._mirakl_export_client(max_retry_wait=0).import_stock(rows) or {}
+        answer = (
+            self._mirakl_client(max_attempts=EXPORT_MAX_ATTEMPTS, max_retry_wait=0).import_stock(
+                rows
+            )
+            or {}
+        )
         import_id = answer.get("import_id")
         others.write(
             {

@@ -13,7 +13,7 @@ from odoo.addons.retail_connector_base.exceptions import PermanentError, Transie
 
 from .. import acceptance
 from ..adapters.mirakl import order_event_key
-from ..client import MAX_PAGE_SIZE, MiraklClient, MiraklRequestError
+from ..client import MAX_PAGE_SIZE, MiraklRequestError
 
 _logger = logging.getLogger(__name__)
 
@@ -88,13 +88,6 @@ class RetailBackend(models.Model):
         "CHECK(mirakl_poll_overlap_minutes >= 0)", "The poll overlap can't be negative."
     )
 
-    def _mirakl_poll_client(self):
-        self.ensure_one()
-        backend = self.sudo()
-        return MiraklClient(
-            backend.mirakl_api_url, backend.mirakl_api_key, shop_id=backend.mirakl_shop_id or None
-        )
-
     # Poll
 
     @api.model
@@ -149,7 +142,7 @@ class RetailBackend(models.Model):
         seen = stored = 0
         newest = None
         try:
-            for order in self._mirakl_poll_client().orders(
+            for order in self._mirakl_client().orders(
                 start_update_date=since.replace(tzinfo=UTC), page_size=MAX_PAGE_SIZE
             ):
                 key = order_event_key(order)
@@ -236,7 +229,7 @@ class RetailBackend(models.Model):
 
     def _mirakl_send_acceptance(self, order_id, decisions, line_ids):
         """The OR21 call (the seam tests stub)."""
-        return self._mirakl_poll_client().accept(order_id, decisions, line_ids=line_ids)
+        return self._mirakl_client().accept(order_id, decisions, line_ids=line_ids)
 
     def _mirakl_decide(self, payload):
         """The :class:`acceptance.Decision` of every line of an OR11 order."""
