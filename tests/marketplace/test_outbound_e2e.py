@@ -208,3 +208,25 @@ def test_a_burst_of_stock_changes_is_one_import(odoo_server, stock_backend, stoc
     )
     assert messages and all(m["state"] == "done" for m in messages), messages
     assert sum("Sent with import" in (m["result"] or "") for m in messages) == 2
+
+
+def test_an_order_cancelled_in_odoo_is_cancelled_on_the_marketplace(
+    odoo_server, marketplace, shipping_backend
+):
+    backend_id, _carrier = shipping_backend
+    order_id, _picking = shipping_order(odoo_server, marketplace, backend_id)
+    [sale_id] = odoo_server.call("sale.order", "search", [("retail_external_id", "=", order_id)])
+    odoo_server.call(
+        "sale.order", "action_cancel", [sale_id], context={"disable_cancel_warning": True}
+    )
+    wait(lambda: marketplace.order(order_id)["order_state"] == "CANCELED", server=odoo_server)
+    [message] = wait(
+        lambda: odoo_server.call(
+            "retail.outbox",
+            "search_read",
+            [("kind", "=", "cancellation"), ("res_id", "=", sale_id), ("state", "=", "done")],
+            ["result"],
+        ),
+        server=odoo_server,
+    )
+    assert "cancelled on the marketplace" in message["result"]

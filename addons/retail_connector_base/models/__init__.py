@@ -6,5 +6,6 @@ from . import retail_outbox
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import account_move
 from . import stock_move
 from . import stock_picking

@@ -74,6 +74,8 @@ class RetailBackend(models.Model):
     support_webhook_secret = fields.Boolean(compute="_compute_feature_support")
     support_fulfillment_export = fields.Boolean(compute="_compute_feature_support")
     support_stock_export = fields.Boolean(compute="_compute_feature_support")
+    support_cancellation_export = fields.Boolean(compute="_compute_feature_support")
+    support_refund_export = fields.Boolean(compute="_compute_feature_support")
     export_fulfillment = fields.Boolean(
         string="Send deliveries to the channel",
         default=True,
@@ -188,6 +190,8 @@ class RetailBackend(models.Model):
             backend.support_webhook_secret = backend.code == "generic"
             backend.support_fulfillment_export = False
             backend.support_stock_export = False
+            backend.support_cancellation_export = False
+            backend.support_refund_export = False
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
@@ -282,6 +286,14 @@ class RetailBackend(models.Model):
     def _export_stock(self, product, message):
         """Hook: tell the channel how many ``product`` are available to sell."""
         raise PermanentError(f"Channel {self.code} does not take stock levels")
+
+    def _export_cancellation(self, order, message):
+        """Hook: tell the channel that Odoo cancelled ``order``."""
+        raise PermanentError(f"Channel {self.code} does not take cancellations")
+
+    def _export_refund(self, credit_note, message):
+        """Hook: ask the channel to refund what ``credit_note`` credits."""
+        raise PermanentError(f"Channel {self.code} does not take refunds")
 
     def _get_available_quantity(self, product):
         """What the channel may sell of ``product``: free stock of the

@@ -32,7 +32,14 @@ class RetailOutbox(models.Model):
     backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     kind = fields.Selection(
-        [("fulfillment", "Fulfillment"), ("stock", "Stock level")], required=True, index=True
+        [
+            ("fulfillment", "Fulfillment"),
+            ("stock", "Stock level"),
+            ("cancellation", "Cancellation"),
+            ("refund", "Refund"),
+        ],
+        required=True,
+        index=True,
     )
     res_model = fields.Char(required=True)
     res_id = fields.Many2oneReference(model_field="res_model", required=True)
@@ -119,7 +126,7 @@ class RetailOutbox(models.Model):
         for message in self:
             job = message.with_delay(
                 channel=message.backend_id._get_job_channel(
-                    "realtime" if message.kind == "fulfillment" else "batch"
+                    "batch" if message.kind == "stock" else "realtime"
                 ),
                 max_retries=message.backend_id.max_attempts,
                 eta=delay or None,

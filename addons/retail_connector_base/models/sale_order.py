@@ -59,6 +59,18 @@ class SaleOrder(models.Model):
         for order in self:
             order.retail_on_hold = bool(order.retail_hold_reason)
 
+    def _action_cancel(self):
+        """Override of `sale`: owe the channel the cancellations decided in
+        Odoo (not those the channel itself sent)."""
+        result = super()._action_cancel()
+        if not self.env.context.get("retail_from_channel"):
+            Outbox = self.env["retail.outbox"].sudo()
+            for order in self.filtered(lambda o: o.state == "cancel" and o.retail_backend_id):
+                backend = order.retail_backend_id
+                if backend.support_cancellation_export:
+                    Outbox._enqueue(backend, "cancellation", order)
+        return result
+
     def action_retail_retry(self):
         """Import the order again from its last channel event, e.g. after
         creating a missing product or tax."""

@@ -364,7 +364,9 @@ class RetailOrderImporter(models.AbstractModel):
                 ),
             )
             return
-        sale_order.with_context(disable_cancel_warning=True)._action_cancel()
+        sale_order.with_context(
+            disable_cancel_warning=True, retail_from_channel=True
+        )._action_cancel()
 
     @api.model
     def _add_hold(self, sale_order, reason):

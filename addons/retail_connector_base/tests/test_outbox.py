@@ -146,3 +146,73 @@ class TestOutbox(RetailCase):
         failed.action_replay()
         self.assertEqual(failed.state, "done")
         self.assertEqual(failed.result, "Superseded by a newer pending message.")
+
+
+class TestOutboxCancellationsAndRefunds(RetailCase):
+    """Cancellations and credit notes decided in Odoo are owed to the
+    channel; those the channel itself sent are not echoed back."""
+
+    outbox = TestOutbox.outbox
+
+    def import_order(self, **overrides):
+        event = self.store_event({"type": "order.created", "data": canonical_order(**overrides)})
+        self.run_event_job(event)
+        return self.env["sale.order"].search([("retail_external_id", "=", "1001")])
+
+    def flags_with_returns(self):
+        Backend = type(self.env["retail.backend"])
+
+        def flags(backends):
+            for backend in backends:
+                backend.support_webhooks = backend.support_webhook_secret = True
+                backend.support_fulfillment_export = backend.support_stock_export = True
+                backend.support_cancellation_export = backend.support_refund_export = True
+
+        return patch.object(Backend, "_compute_feature_support", flags)
+
+    def test_a_cancellation_decided_in_odoo_is_owed_to_the_channel(self):
+        with self.flags_with_returns():
+            self.backend.invalidate_recordset()
+            order = self.import_order()
+            order.with_context(disable_cancel_warning=True)._action_cancel()
+            message = self.outbox("cancellation")
+        self.assertEqual(message._record(), order)
+        self.assertEqual(message.job_id.channel, "root.retail.realtime")
+
+    def test_a_cancellation_sent_by_the_channel_is_not_echoed(self):
+        with self.flags_with_returns():
+            self.backend.invalidate_recordset()
+            self.import_order(cancelled_at="2026-11-02T10:30:00Z", cancel_reason="customer")
+            self.assertEqual(
+                self.env["sale.order"].search([("retail_external_id", "=", "1001")]).state,
+                "cancel",
+            )
+            self.assertFalse(self.outbox("cancellation"))
+
+    def test_a_posted_credit_note_is_owed_but_not_one_from_a_channel_refund(self):
+        with self.flags_with_returns():
+            self.backend.invalidate_recordset()
+            order = self.import_order()
+            invoice = order._create_invoices()
+            invoice.action_post()
+            reversal = invoice._reverse_moves()
+            reversal.action_post()
+            message = self.outbox("refund")
+            self.assertEqual(message._record(), reversal)
+            # a credit note drafted from the channel's own refund
+            refund_event = self.store_event(
+                {
+                    "type": "refund.created",
+                    "data": {
+                        "external_id": "refund-9",
+                        "order_external_id": "1001",
+                        "created_at": "2026-11-05T09:00:00Z",
+                        "lines": [{"line_external_id": "line-1", "quantity": 1, "subtotal": 19.9}],
+                        "amount": "23.88",
+                    },
+                }
+            )
+            self.run_event_job(refund_event)
+            channel_note = order.retail_refund_ids.credit_note_id
+            channel_note.action_post()
+            self.assertEqual(self.outbox("refund"), message, "no message for the channel's own")

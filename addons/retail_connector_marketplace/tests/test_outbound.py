@@ -187,3 +187,53 @@ class TestMiraklOutbound(TransactionCase):
         ):
             self.backend._export(message, self.product)
         self.assertEqual(caught.exception.retry_after, 60)
+
+    # Refunds decided in Odoo (OR28)
+
+    def _credit_note(self, order):
+        order.order_line.retail_line_id = "1001-A-1"
+        order.order_line.qty_delivered = order.order_line.product_uom_qty
+        self.product.invoice_policy = "order"
+        invoice = order._create_invoices()
+        invoice.action_post()
+        credit_note = invoice._reverse_moves()
+        credit_note.invoice_line_ids.quantity = 1
+        return credit_note
+
+    def test_refund_sends_one_or28_entry_per_credited_line(self):
+        self.backend.mirakl_refund_reason_code = "36"
+        order = self._order(quantity=2)
+        order.order_line.price_unit = 25.0
+        credit_note = self._credit_note(order)
+        with patch.object(
+            MiraklClient, "refund", return_value={"refunds": [{"refund_id": "R1"}]}
+        ) as refund:
+            result = self.backend._export_refund(credit_note, self.env["retail.outbox"])
+        [refunds] = refund.call_args.args
+        self.assertEqual(
+            refunds,
+            [
+                {
+                    "order_line_id": "1001-A-1",
+                    "amount": 25.0,
+                    "quantity": 1,
+                    "shipping_amount": 0,
+                    "reason_code": "36",
+                }
+            ],
+        )
+        self.assertIn("R1", result)
+
+    def test_refund_without_reason_code_or_with_a_lost_answer_is_for_a_person(self):
+        from ..client import MiraklOutcomeUnknown
+
+        order = self._order()
+        credit_note = self._credit_note(order)
+        with self.assertRaisesRegex(PermanentError, "refund reason code"):
+            self.backend._export_refund(credit_note, self.env["retail.outbox"])
+        self.backend.mirakl_refund_reason_code = "36"
+        with (
+            patch.object(MiraklClient, "refund", side_effect=MiraklOutcomeUnknown("reset")),
+            self.assertRaisesRegex(PermanentError, "check the order there"),
+        ):
+            self.backend._export_refund(credit_note, self.env["retail.outbox"])
