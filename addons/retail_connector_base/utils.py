@@ -23,3 +23,30 @@ def permanent_error_from_pydantic(exc, prefix=()):
 def lower_headers(headers):
     """Return a plain dict of ``headers`` with lower-cased names."""
     return {name.lower(): value for name, value in headers.items()}
+
+
+# Reading channel payloads: errors name the offending field.
+
+
+def join_path(*parts):
+    """``join_path("lines", 0, "sku")`` -> ``"lines.0.sku"`` (empty parts skipped)."""
+    return ".".join(str(part) for part in parts if part != "")
+
+
+def payload_object(value, path):
+    """``value`` if it is a JSON object, else a :class:`PermanentError` at ``path``."""
+    if not isinstance(value, dict):
+        raise PermanentError(f"expected an object, got {type(value).__name__}", path=path or None)
+    return value
+
+
+def payload_array(data, field, path):
+    """``data[field]`` as a list (``[]`` when absent or null)."""
+    value = data.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PermanentError(
+            f"expected a list, got {type(value).__name__}", path=join_path(path, field)
+        )
+    return value

@@ -33,6 +33,9 @@ import pydantic
 
 from odoo.addons.retail_connector_base import schemas
 from odoo.addons.retail_connector_base.exceptions import PermanentError
+from odoo.addons.retail_connector_base.utils import join_path as _join
+from odoo.addons.retail_connector_base.utils import payload_array as _array
+from odoo.addons.retail_connector_base.utils import payload_object as _object
 from odoo.addons.retail_connector_base.utils import permanent_error_from_pydantic
 
 ZERO = Decimal(0)
@@ -468,23 +471,6 @@ def _required(data, field, path):
     return value
 
 
-def _object(value, path):
-    if not isinstance(value, dict):
-        raise PermanentError(f"expected an object, got {type(value).__name__}", path=path or None)
-    return value
-
-
-def _array(data, field, path):
-    value = data.get(field)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PermanentError(
-            f"expected a list, got {type(value).__name__}", path=_join(path, field)
-        )
-    return value
-
-
 def _rest(data, read):
     """The fields of ``data`` a mapper did not read, kept for reference."""
     return {key: value for key, value in data.items() if key not in read}
@@ -492,7 +478,3 @@ def _rest(data, read):
 
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _join(*parts):
-    return ".".join(str(part) for part in parts if part != "")

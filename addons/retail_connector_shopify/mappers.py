@@ -25,6 +25,9 @@ import pydantic
 
 from odoo.addons.retail_connector_base import schemas
 from odoo.addons.retail_connector_base.exceptions import PermanentError
+from odoo.addons.retail_connector_base.utils import join_path as _join
+from odoo.addons.retail_connector_base.utils import payload_array as _array
+from odoo.addons.retail_connector_base.utils import payload_object as _object
 from odoo.addons.retail_connector_base.utils import permanent_error_from_pydantic
 
 SHOP_MONEY = "shop_money"
@@ -620,30 +623,9 @@ def _timestamp(value, path):
     return stamp
 
 
-def _object(value, path):
-    if not isinstance(value, dict):
-        raise PermanentError(f"expected an object, got {type(value).__name__}", path=path or None)
-    return value
-
-
-def _array(data, field, path):
-    value = data.get(field)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PermanentError(
-            f"expected a list, got {type(value).__name__}", path=_join(path, field)
-        )
-    return value
-
-
 def _pick(data, fields):
     return {field: data[field] for field in fields if field in data}
 
 
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _join(*parts):
-    return ".".join(str(part) for part in parts if part != "")
