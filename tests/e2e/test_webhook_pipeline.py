@@ -4,14 +4,13 @@ import json
 import threading
 import time
 import uuid
-from contextlib import closing
 from datetime import UTC, datetime
 
 import requests
 import standardwebhooks
 
 from ..conftest import GENERIC_SECRET
-from ..support.odoo_server import db_connect
+from ..support.odoo_server import query
 
 
 def signed_delivery(payload, msg_id=None):
@@ -61,12 +60,6 @@ def order_payload(external_id=None, topic="order.created", updated_at="2026-11-0
             "payment_state": "paid",
         },
     }
-
-
-def query(dbname, sql, params=()):
-    with closing(db_connect(dbname)) as conn, conn.cursor() as cr:
-        cr.execute(sql, params)
-        return cr.fetchall()
 
 
 def wait_for(dbname, sql, params, expected, timeout=60):

@@ -8,7 +8,6 @@ deadline (recorded), an operator cancellation after acceptance, overlapping poll
 nothing twice, and a 429 during the poll.
 """
 
-import time
 import uuid
 from contextlib import closing
 from datetime import timedelta
@@ -16,7 +15,8 @@ from datetime import timedelta
 import pytest
 
 from ..fakes.mirakl import FakeMirakl
-from ..support.odoo_server import db_connect
+from ..support.odoo_server import db_connect, query
+from ..support.odoo_server import wait_until as wait_for
 
 MUG, CAP = "E2E-IN-MUG", "E2E-IN-CAP"
 TIMEOUT = 30
@@ -79,26 +79,10 @@ def backend(odoo_server, marketplace):
     return backend_id
 
 
-def query(server, sql, params=()):
-    with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
-        cr.execute(sql, params)
-        return cr.fetchall()
-
-
 def execute(server, sql, params=()):
     with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
         cr.execute(sql, params)
         conn.commit()
-
-
-def wait_for(check, what, server, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not in time\n{server.log()}")
 
 
 def last_job(server):

@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from ..fakes.mirakl import FakeMirakl
+from ..support.odoo_server import wait_until as wait
 
 SHIP_SKU = "E2E-OUT-LAMP"
 BURST = {"E2E-OUT-S1": 3, "E2E-OUT-S2": 5, "E2E-OUT-S3": 8}
@@ -73,16 +74,6 @@ def stock_backend(odoo_server, stock_marketplace):
     )
     odoo_server.call("retail.backend", "action_activate", [backend_id])
     return backend_id
-
-
-def wait(condition, timeout=90, server=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out\n{server.log() if server else ''}")
 
 
 def shipping_order(server, marketplace, backend_id):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..fakes.shopify import FakeShopify
+from ..support.odoo_server import wait_until as wait
 
 SAMPLES = Path(__file__).resolve().parents[2] / "addons/retail_connector_shopify/tests/samples"
 
@@ -63,16 +64,6 @@ def store(odoo_server, shop):
     server.call("retail.backend", "action_activate", [backend_id])
     server.call("retail.backend", "action_shopify_sync_webhooks", [backend_id])
     return backend_id
-
-
-def wait(condition, timeout=60, server=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out\n{server.log() if server else ''}")
 
 
 def import_order_of(server, store, shop, fake_order):

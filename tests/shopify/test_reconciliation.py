@@ -8,9 +8,7 @@ operations, one after the other, backfill older orders and customers.
 """
 
 import re
-import time
 import uuid
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +21,8 @@ from ..fakes.shopify import (
     iso,
     order_webhook_payload,
 )
-from ..support.odoo_server import db_connect
+from ..support.odoo_server import query
+from ..support.odoo_server import wait_until as wait_for
 
 SKUS = ("RC-MUG", "RC-CAP")
 BULK_OPERATION_RUN_QUERY = """
@@ -79,22 +78,6 @@ def store(odoo_server, shop):
     [backend] = server.call("retail.backend", "read", [backend_id], ["webhook_token"])
     url = f"{server.base_url}/retail/webhook/{backend['webhook_token']}"
     return backend_id, url
-
-
-def query(server, sql, params=()):
-    with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
-        cr.execute(sql, params)
-        return cr.fetchall()
-
-
-def wait_for(check, what, server, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not in time\n{server.log()}")
 
 
 def new_order(shop, **kwargs):

@@ -3,13 +3,12 @@ connect, subscribe webhooks, receive signed deliveries, import orders."""
 
 import json
 import time
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from ..fakes.shopify import FakeShopify
-from ..support.odoo_server import db_connect
+from ..support.odoo_server import query
 
 SAMPLES = Path(__file__).resolve().parents[2] / "addons/retail_connector_shopify/tests/samples"
 
@@ -69,12 +68,6 @@ def _ref(server, xmlid):
         "ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)], ["res_id"]
     )
     return data["res_id"]
-
-
-def query(dbname, sql, params=()):
-    with closing(db_connect(dbname)) as conn, conn.cursor() as cr:
-        cr.execute(sql, params)
-        return cr.fetchall()
 
 
 def test_test_connection_shows_the_shop_name(odoo_server, store, shop):

@@ -180,3 +180,22 @@ class OdooServer:
             "/web/dataset/call_kw",
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
         )
+
+
+def query(database, sql, params=()):
+    """Rows of ``sql`` in ``database`` (a name, or an :class:`OdooServer`)."""
+    dbname = getattr(database, "dbname", database)
+    with closing(db_connect(dbname)) as conn, conn.cursor() as cr:
+        cr.execute(sql, params)
+        return cr.fetchall()
+
+
+def wait_until(check, what="the condition", server=None, timeout=60, interval=0.3):
+    """The first truthy result of ``check()``; fails with Odoo's log after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not in time\n{server.log() if server else ''}")
