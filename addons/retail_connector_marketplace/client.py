@@ -296,6 +296,28 @@ class MiraklClient:
         """OR29: cancel a whole order (before it is shipped)."""
         return self.request("PUT", f"/api/orders/{order_id}/cancel")
 
+    def cancel_lines(self, cancelations):
+        """OR30: cancel quantities of order lines (of a SHIPPING order).
+
+        :param cancelations: dicts with ``order_line_id``, ``quantity``,
+            ``amount``, ``reason_code`` and optionally ``shipping_amount``,
+            ``currency_iso_code``, ``taxes``
+        :raise MiraklOutcomeUnknown: when the cancellation may have been
+            recorded (read the order again: cancelling twice cancels more)
+        """
+        cancelations = list(cancelations)
+        if not cancelations:
+            raise PermanentError("OR30 needs at least one cancellation")
+        for index, cancelation in enumerate(cancelations):
+            for key in ("order_line_id", "quantity", "amount", "reason_code"):
+                if cancelation.get(key) in (None, ""):
+                    raise PermanentError(
+                        f"a cancellation needs {key}", path=f"cancelations.{index}.{key}"
+                    )
+        return self.request(
+            "PUT", "/api/orders/cancel", json={"cancelations": cancelations}, idempotent=False
+        )
+
     def refund(self, refunds):
         """OR28: request refunds, one entry per order line.
 

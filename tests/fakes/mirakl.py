@@ -256,6 +256,7 @@ ROUTES = (
     ("GET", r"/api/account", "A01", "_account"),
     ("GET", r"/api/orders", "OR11", "_list_orders"),
     ("PUT", r"/api/orders/refund", "OR28", "_refund"),
+    ("PUT", r"/api/orders/cancel", "OR30", "_cancel_lines"),
     ("PUT", r"/api/orders/(?P<order_id>[^/]+)/accept", "OR21", "_accept"),
     ("PUT", r"/api/orders/(?P<order_id>[^/]+)/tracking", "OR23", "_tracking"),
     ("PUT", r"/api/orders/(?P<order_id>[^/]+)/ship", "OR24", "_ship"),
@@ -658,6 +659,22 @@ class FakeMirakl:
             [(_line_id, refund_id)] = self._apply_refunds([request])
             return refund_id
 
+    def operator_cancel_line(self, order_line_id, quantity=None, reason_code="OPERATOR_CANCEL"):
+        """The operator cancels units of a line of a SHIPPING order (all that is left by
+        default); returns the cancelation id."""
+        line = self.line(order_line_id)
+        if quantity is None:
+            quantity = line["quantity"] - self._cancelled(line)["quantity"]
+        request = {
+            "order_line_id": order_line_id,
+            "quantity": quantity,
+            "amount": float(dec(line["price_unit"]) * quantity),
+            "reason_code": reason_code,
+        }
+        with self.lock:
+            [(_line_id, cancel_id)] = self._apply_cancelations([request])
+            return cancel_id
+
     # Requests
 
     def respond(self, method, path, headers, body):
@@ -958,6 +975,19 @@ class FakeMirakl:
         self._cancel_order(order, "40")
         return empty_reply()
 
+    # OR30
+
+    def _cancel_lines(self, entry):
+        payload = self._json_body(entry)
+        requests_ = payload.get("cancelations")
+        if not isinstance(requests_, list) or not requests_:
+            raise MiraklError(400, "cancelations is required", "CANCELATIONS_REQUIRED")
+        done = self._apply_cancelations(requests_)
+        return json_reply(
+            200,
+            {"cancelations": [{"order_line_id": line, "id": cid} for line, cid in done]},
+        )
+
     # STO01-03
 
     def _stock_import(self, entry):
@@ -1192,6 +1222,114 @@ class FakeMirakl:
             )
             line["order_line_state"] = "CANCELED"
         self._set_state(order, "CANCELED")
+
+    @staticmethod
+    def _cancelled(line):
+        cancelations = line["cancelations"]
+        return {
+            "amount": sum((dec(c["amount"]) for c in cancelations), Decimal(0)),
+            "shipping_amount": sum((dec(c["shipping_amount"]) for c in cancelations), Decimal(0)),
+            "quantity": sum(c["quantity"] or 0 for c in cancelations),
+        }
+
+    def _apply_cancelations(self, requested):
+        """OR30: check every line cancellation, then apply them all (or none): units of
+        lines of SHIPPING orders; the order's amounts drop by what was cancelled, a line
+        with nothing left is CANCELED, an order with no line left too.
+        [(order_line_id, cancelation_id)]."""
+        reasons = {r["code"] for r in self.reasons if r["type"] == "ORDER_CANCEL"}
+        plan, pending = [], {}
+        for index, spec in enumerate(requested):
+            if not isinstance(spec, dict):
+                raise MiraklError(400, f"cancelations[{index}] must be an object")
+            line_id = spec.get("order_line_id")
+            order = self.orders.get(str(line_id).rsplit("-", 1)[0])
+            line = next(
+                (
+                    li
+                    for li in (order or {}).get("order_lines", [])
+                    if li["order_line_id"] == line_id
+                ),
+                None,
+            )
+            if line is None:
+                message = f"Order line {line_id} not found"
+                raise MiraklError(400, message, "ORDER_LINE_NOT_FOUND", field="order_line_id")
+            if order["order_state"] != "SHIPPING" or line["order_line_state"] != "SHIPPING":
+                message = (
+                    f"Order line {line_id} ({line['order_line_state']}, order "
+                    f"{order['order_state']}) can't be canceled"
+                )
+                raise MiraklError(400, message, "ORDER_LINE_NOT_CANCELABLE")
+            if spec.get("reason_code") not in reasons:
+                message = f"Unknown cancelation reason code {spec.get('reason_code')!r}"
+                raise MiraklError(400, message, "REASON_CODE_INVALID", field="reason_code")
+            quantity = spec.get("quantity")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+                raise MiraklError(400, f"cancelations[{index}]: quantity must be a whole number")
+            try:
+                amount = dec(spec.get("amount"))
+                shipping = dec(spec.get("shipping_amount") or 0)
+            except ArithmeticError:
+                raise MiraklError(400, f"cancelations[{index}]: amounts must be numbers") from None
+            done = pending.setdefault(line_id, self._cancelled(line))
+            done["amount"] += amount
+            done["shipping_amount"] += shipping
+            done["quantity"] += quantity
+            too_much = (
+                amount < 0
+                or shipping < 0
+                or done["quantity"] > line["quantity"]
+                or done["amount"] > dec(line["price"])
+                or done["shipping_amount"] > dec(line["shipping_price"])
+            )
+            if too_much:
+                message = f"The cancelation exceeds what is left on the line {line_id}"
+                raise MiraklError(400, message, "CANCELATION_AMOUNT_EXCEEDED")
+            plan.append((order, line, spec, amount, shipping, quantity))
+        answer, touched = [], {}
+        for order, line, spec, amount, shipping, quantity in plan:
+            rate = line["taxes"][0]["rate"] if line["taxes"] else 0
+            included = order["order_tax_mode"] == "TAX_INCLUDED"
+            cancel_id = next(self._cancel_ids)
+            line["cancelations"].append(
+                {
+                    "id": cancel_id,
+                    "amount": num(amount),
+                    "shipping_amount": num(shipping),
+                    "quantity": quantity,
+                    "reason_code": spec["reason_code"],
+                    "created_date": iso(self.now),
+                    "taxes": [{"code": "TVA", "amount": num(tax_amount(amount, rate, included))}],
+                    "shipping_taxes": [
+                        {"code": "TVA", "amount": num(tax_amount(shipping, rate, included))}
+                    ],
+                }
+            )
+            if self._cancelled(line)["quantity"] >= line["quantity"]:
+                line["order_line_state"] = "CANCELED"
+            touched[order["order_id"]] = order
+            answer.append((line["order_line_id"], cancel_id))
+        for order in touched.values():
+            self._recompute_net(order)
+            if all(li["order_line_state"] in FINAL_LINE_STATES for li in order["order_lines"]):
+                self._set_state(order, "CANCELED")
+            else:
+                self._touch(order)
+        return answer
+
+    def _recompute_net(self, order):
+        """Order amounts after line cancellations (refused lines left out)."""
+        price = shipping = Decimal(0)
+        for line in order["order_lines"]:
+            if line["order_line_state"] == "REFUSED":
+                continue
+            cancelled = self._cancelled(line)
+            price += dec(line["price"]) - cancelled["amount"]
+            shipping += dec(line["shipping_price"]) - cancelled["shipping_amount"]
+        order["price"] = num(price)
+        order["shipping_price"] = num(shipping)
+        order["total_price"] = num(price + shipping)
 
     @staticmethod
     def _refunded(line):

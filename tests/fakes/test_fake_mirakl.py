@@ -800,3 +800,41 @@ def test_sort_by_creation_date_and_descending():
         ids = [o["order_id"] for o in get_orders(fake)["orders"]]
         assert ids == [second["order_id"], first["order_id"]]
         assert not fake.server_errors
+
+
+def test_line_cancellations(mirakl):
+    order = shipping_order(mirakl)
+    mug, teapot = line_ids(order)
+    total = order["total_price"]
+    mirakl.now += timedelta(minutes=1)
+
+    def cancel(*entries):
+        return call(mirakl, "PUT", "/api/orders/cancel", json={"cancelations": list(entries)})
+
+    one_mug = {"order_line_id": mug, "quantity": 1, "amount": 9.5, "reason_code": "40"}
+    refused = [
+        (dict(one_mug, reason_code="34"), "REASON_CODE_INVALID"),  # a refund reason
+        (dict(one_mug, quantity=3), "CANCELATION_AMOUNT_EXCEEDED"),
+        (dict(one_mug, order_line_id="nope-1"), "ORDER_LINE_NOT_FOUND"),
+    ]
+    for entry, code in refused:
+        response = cancel(one_mug, entry)
+        assert response.status_code == 400 and error_codes(response) == [code], entry
+    assert order["order_lines"][0]["cancelations"] == [], "a refused call applies nothing"
+
+    response = cancel(one_mug)
+    assert response.status_code == 200
+    [answer] = response.json()["cancelations"]
+    line_mug, line_teapot = order["order_lines"]
+    assert line_mug["order_line_state"] == "SHIPPING", "one of two mugs left"
+    assert line_mug["cancelations"][0]["id"] == answer["id"]
+    assert order["total_price"] == total - 9.5
+    assert order["last_updated_date"] == "2026-11-02T09:01:00Z"
+
+    teapot_whole = {"order_line_id": teapot, "quantity": 1, "amount": 30, "reason_code": "41"}
+    assert cancel(teapot_whole).status_code == 200
+    assert line_teapot["order_line_state"] == "CANCELED" and order["order_state"] == "SHIPPING"
+    mirakl.operator_cancel_line(mug)
+    assert line_mug["order_line_state"] == "CANCELED" and order["order_state"] == "CANCELED"
+    again = cancel(one_mug)
+    assert error_codes(again) == ["ORDER_LINE_NOT_CANCELABLE"]

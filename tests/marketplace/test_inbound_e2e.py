@@ -5,7 +5,9 @@ imports it through base, a job decides the lines and sends one OR21.
 Covered: partial acceptance when stock is short, the holds until SHIPPING, SHIPPING
 revealing the addresses and confirming the order, an order refused by the operator's
 deadline (recorded), an operator cancellation after acceptance, overlapping polls storing
-nothing twice, and a 429 during the poll.
+nothing twice, a 429 during the poll, and line cancellations both ways: the operator's
+shrink the order; a short delivery or a cancelled backorder in Odoo cancels the missing
+units (OR30) before shipping, and that cancellation coming back holds nothing.
 """
 
 import uuid
@@ -18,7 +20,7 @@ from ..fakes.mirakl import FakeMirakl
 from ..support.odoo_server import db_connect, query
 from ..support.odoo_server import wait_until as wait_for
 
-MUG, CAP = "E2E-IN-MUG", "E2E-IN-CAP"
+MUG, CAP, BOWL = "E2E-IN-MUG", "E2E-IN-CAP", "E2E-IN-BOWL"
 TIMEOUT = 30
 
 
@@ -276,3 +278,135 @@ def test_test_connection_shows_the_shop_name_or_the_exact_error(odoo_server):
         assert action["params"]["type"] == "danger"
         assert "Connection failed" in action["params"]["message"]
         assert "wrong-key" not in action["params"]["message"]
+
+
+@pytest.fixture(scope="module")
+def bowl(odoo_server, backend):
+    """A product with plenty of stock, a carrier and the backend's cancellation reason code,
+    for the line cancellation tests."""
+    server = odoo_server
+    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
+    product = server.call(
+        "product.product",
+        "create",
+        {"name": BOWL, "default_code": BOWL, "type": "consu", "is_storable": True},
+    )
+    quant = server.call(
+        "stock.quant",
+        "create",
+        {
+            "product_id": product,
+            "location_id": warehouse["lot_stock_id"][0],
+            "inventory_quantity": 50,
+        },
+        context={"inventory_mode": True},
+    )
+    server.call("stock.quant", "action_apply_inventory", [quant])
+    service = server.call("product.product", "create", {"name": "Colissimo", "type": "service"})
+    carrier = server.call(
+        "delivery.carrier", "create", {"name": "Colissimo", "product_id": service}
+    )
+    server.call("retail.backend", "write", [backend], {"mirakl_cancel_reason_code": "40"})
+    return carrier
+
+
+def shipping_sale_order(server, backend_id, marketplace, quantity):
+    """A marketplace order of ``quantity`` bowls polled up to SHIPPING: the confirmed sale
+    order's id, its delivery's id and the marketplace order."""
+    order = marketplace.add_order(
+        lines=[{"offer_sku": BOWL, "quantity": quantity, "price_unit": 9}]
+    )
+    poll(server, backend_id)  # accepted
+    marketplace.advance(order["order_id"])
+    marketplace.advance(order["order_id"])
+    assert order["order_state"] == "SHIPPING"
+    poll(server, backend_id)
+    [(sale_id, state, picking_id)] = query(
+        server,
+        "SELECT so.id, so.state, p.id FROM sale_order so JOIN stock_picking p ON p.sale_id = so.id "
+        "WHERE so.retail_backend_id = %s AND so.retail_external_id = %s",
+        (backend_id, order["order_id"]),
+    )
+    assert state == "sale"
+    return sale_id, picking_id, order
+
+
+def bowl_lines(server, sale_id):
+    """(ordered, delivered) of the order's line, its open delivery quantity, and its hold."""
+    [(ordered, delivered, hold)] = query(
+        server,
+        "SELECT l.product_uom_qty, l.qty_delivered, so.retail_hold_reason FROM sale_order_line l "
+        "JOIN sale_order so ON so.id = l.order_id "
+        "WHERE so.id = %s AND l.retail_line_id IS NOT NULL",
+        (sale_id,),
+    )
+    [(to_deliver,)] = query(
+        server,
+        "SELECT COALESCE(SUM(m.product_uom_qty), 0) FROM stock_move m JOIN stock_picking p "
+        "ON p.id = m.picking_id WHERE p.sale_id = %s AND m.state NOT IN ('done', 'cancel')",
+        (sale_id,),
+    )
+    return float(ordered), float(delivered), float(to_deliver), hold
+
+
+def deliver(server, picking_id, carrier, quantity, *, backorder):
+    moves = server.call("stock.move", "search", [("picking_id", "=", picking_id)])
+    server.call("stock.move", "write", moves, {"quantity": quantity, "picked": True})
+    server.call(
+        "stock.picking",
+        "write",
+        [picking_id],
+        {"carrier_id": carrier, "carrier_tracking_ref": f"CP{picking_id}"},
+    )
+    context = {"skip_backorder": True, "skip_sms": True}
+    if not backorder:
+        context["picking_ids_not_to_backorder"] = [picking_id]
+    server.call("stock.picking", "button_validate", [picking_id], context=context)
+    [(state,)] = query(server, "SELECT state FROM stock_picking WHERE id = %s", (picking_id,))
+    assert state == "done"
+
+
+def cancelled_units(marketplace, order):
+    return sum(c["quantity"] for c in order["order_lines"][0]["cancelations"])
+
+
+def test_a_line_cancelled_by_the_operator_shrinks_the_order(
+    odoo_server, backend, marketplace, bowl
+):
+    sale_id, _picking, order = shipping_sale_order(odoo_server, backend, marketplace, 3)
+    marketplace.operator_cancel_line(f"{order['order_id']}-1", quantity=1)
+    poll(odoo_server, backend)
+    assert bowl_lines(odoo_server, sale_id) == (2.0, 0.0, 2.0, None)
+
+
+def test_a_short_delivery_cancels_the_missing_units_then_ships(
+    odoo_server, backend, marketplace, bowl
+):
+    sale_id, picking_id, order = shipping_sale_order(odoo_server, backend, marketplace, 2)
+    deliver(odoo_server, picking_id, bowl, 1, backorder=False)
+    wait_for(lambda: order["order_state"] == "SHIPPED", "the shipment", odoo_server)
+    calls = [
+        e.api
+        for e in marketplace.request_log
+        if e.api in ("OR30", "OR23", "OR24")
+        and e.status < 300
+        and (order["order_id"] in e.path or order["order_id"] in (e.body or b"").decode())
+    ]
+    assert calls == ["OR30", "OR23", "OR24"]
+    assert cancelled_units(marketplace, order) == 1
+    poll(odoo_server, backend)  # our own cancellation comes back: no hold
+    assert bowl_lines(odoo_server, sale_id) == (1.0, 1.0, 0.0, None)
+
+
+def test_cancelling_the_backorder_ships_what_was_delivered(odoo_server, backend, marketplace, bowl):
+    sale_id, picking_id, order = shipping_sale_order(odoo_server, backend, marketplace, 3)
+    deliver(odoo_server, picking_id, bowl, 2, backorder=True)
+    [(backorder,)] = query(
+        odoo_server, "SELECT id FROM stock_picking WHERE backorder_id = %s", (picking_id,)
+    )
+    assert order["order_state"] == "SHIPPING", "the order waits for its backorder"
+    odoo_server.call("stock.picking", "action_cancel", [backorder])
+    wait_for(lambda: order["order_state"] == "SHIPPED", "the shipment", odoo_server)
+    assert cancelled_units(marketplace, order) == 1
+    poll(odoo_server, backend)
+    assert bowl_lines(odoo_server, sale_id) == (2.0, 2.0, 0.0, None)

@@ -324,7 +324,12 @@ class RetailOrderImporter(models.AbstractModel):
         elif addresses:
             sale_order.with_context(update_delivery_shipping_partner=True).write(addresses)
             notes.append(self.env._("Addresses updated."))
-        if lines_signature(order) != sale_order.retail_lines_signature:
+        if lines_signature(order) == sale_order.retail_lines_signature:
+            pass
+        elif (decreased := self._apply_cancelled_units(sale_order, order)) is not None:
+            sale_order.retail_lines_signature = lines_signature(order)
+            notes.append(decreased)
+        else:
             self._add_hold(
                 sale_order,
                 self.env._(
@@ -333,6 +338,89 @@ class RetailOrderImporter(models.AbstractModel):
                 ),
             )
         return " ".join([self.env._("Order %s updated.", sale_order.name), *notes])
+
+    @api.model
+    def _apply_cancelled_units(self, sale_order, order):
+        """Take units the channel cancelled off a confirmed order's lines.
+
+        Applies only when the channel's version differs by fewer units on
+        lines Odoo has (a line gone is all of it cancelled) and none of them
+        was delivered; the picking shrinks with the lines. Returns a note, or
+        ``None`` when the lines changed otherwise (a new line, another
+        product or price, more units, delivered units cancelled), for a
+        person to review.
+        """
+        current = {line.retail_line_id: line for line in sale_order.order_line}
+        current.pop(False, None)
+        incoming = {line.external_id: line for line in order.lines}
+        if set(incoming) - set(current) or sale_order.locked:
+            return None
+        decreases = []
+        for line_id, sale_line in current.items():
+            line = incoming.get(line_id)
+            quantity = float(line.quantity) if line else 0.0
+            rounding = sale_line.product_uom_id.rounding
+            if line and (
+                float_compare(float(line.unit_price), sale_line.price_unit, precision_digits=6)
+                or (
+                    sale_line.display_type != "line_note"
+                    and line.sku
+                    and line.sku
+                    not in (sale_line.product_id.default_code, sale_line.product_id.barcode)
+                )
+            ):
+                return None
+            change = float_compare(quantity, sale_line.product_uom_qty, precision_rounding=rounding)
+            if change > 0:
+                return None
+            if change < 0:
+                if (
+                    float_compare(quantity, sale_line.qty_delivered, precision_rounding=rounding)
+                    < 0
+                ):
+                    return None
+                decreases.append((sale_line, quantity))
+        for sale_line, quantity in decreases:
+            self._shrink_deliveries(sale_line, sale_line.product_uom_qty - quantity)
+            sale_line.product_uom_qty = quantity
+        return (
+            self.env._(
+                "Units cancelled on the channel taken off: %s.",
+                ", ".join(
+                    f"{sale_line.product_id.display_name or sale_line.name} -> {quantity:g}"
+                    for sale_line, quantity in decreases
+                ),
+            )
+            if decreases
+            else self.env._("The channel's lines agree with the order.")
+        )
+
+    @api.model
+    def _shrink_deliveries(self, sale_line, excess):
+        """Take ``excess`` (in the line's unit) off the line's open delivery
+        moves, last ones first.
+
+        Done here rather than by Odoo's negative procurement, which can't
+        absorb the decrease into a move whose deadline differs (the channel's
+        order date) and would plan a receipt instead.
+        """
+        moves = sale_line.move_ids.filtered(
+            lambda m: m.picking_code == "outgoing" and m.state not in ("done", "cancel")
+        ).sorted("id", reverse=True)
+        for move in moves:
+            if sale_line.product_uom_id.compare(excess, 0) <= 0:
+                break
+            wanted = sale_line.product_uom_id._compute_quantity(excess, move.product_uom)
+            if move.product_uom.compare(move.product_uom_qty, wanted) <= 0:
+                excess -= move.product_uom._compute_quantity(
+                    move.product_uom_qty, sale_line.product_uom_id
+                )
+                move._action_cancel()
+                continue
+            move._do_unreserve()
+            move.product_uom_qty -= wanted
+            move._action_assign()
+            excess = 0
 
     @api.model
     def _rebuild_draft(self, backend, sale_order, order):

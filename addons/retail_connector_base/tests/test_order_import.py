@@ -276,6 +276,47 @@ class TestOrderImport(RetailCase):
         self.assertEqual(order.order_line[0].product_uom_qty, 2, "lines are not rewritten")
         self.assertIn("changed the lines after confirmation", order.retail_hold_reason)
 
+    def test_units_cancelled_on_the_channel_before_shipping_shrink_the_order(self):
+        self.import_order()
+        order = self.sale_order()
+        updated = canonical_order(updated_at="2026-11-02T12:00:00+01:00")
+        updated["lines"][0]["quantity"] = 1
+        updated["lines"][0]["tax_lines"][0]["amount"] = "3.98"
+        event = self.import_order(updated, topic="order.updated")
+        self.assertEqual(event.state, "done")
+        self.assertIn("Units cancelled on the channel taken off", event.state_reason)
+        self.assertFalse(order.retail_hold_reason)
+        self.assertEqual(order.order_line[0].product_uom_qty, 1)
+        moves = order.picking_ids.move_ids.filtered(lambda m: m.state != "cancel")
+        self.assertEqual(order.picking_ids.picking_type_code, "outgoing")
+        self.assertEqual(sum(moves.mapped("product_uom_qty")), 1)
+        # the same version again is nothing new
+        again = self.import_order(
+            canonical_order(updated_at="2026-11-02T12:30:00+01:00") | {"lines": updated["lines"]},
+            topic="order.updated",
+        )
+        self.assertNotIn("Units cancelled", again.state_reason)
+        self.assertFalse(order.retail_hold_reason)
+
+    def test_a_line_added_after_confirmation_is_held(self):
+        self.import_order()
+        order = self.sale_order()
+        updated = canonical_order(updated_at="2026-11-02T12:00:00+01:00")
+        updated["lines"].append(dict(updated["lines"][0], external_id="line-2", quantity=1))
+        # a new line after confirmation is for a person
+        self.import_order(updated, topic="order.updated")
+        self.assertIn("changed the lines after confirmation", order.retail_hold_reason)
+
+    def test_cancelling_units_already_delivered_is_held(self):
+        self.import_order()
+        order = self.sale_order()
+        self.ship(order)
+        updated = canonical_order(updated_at="2026-11-02T12:00:00+01:00")
+        updated["lines"][0]["quantity"] = 1
+        self.import_order(updated, topic="order.updated")
+        self.assertEqual(order.order_line[0].product_uom_qty, 2)
+        self.assertIn("changed the lines after confirmation", order.retail_hold_reason)
+
     def test_address_change_after_shipping_is_not_applied(self):
         self.import_order()
         order = self.sale_order()

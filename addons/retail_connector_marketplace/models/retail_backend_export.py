@@ -62,8 +62,14 @@ class RetailBackend(models.Model):
         )
         if rest:
             return f"Waiting for the rest of the order: {', '.join(rest.mapped('name'))}"
-        carrier = self._mirakl_carrier(picking)
         client = self._mirakl_client(max_attempts=EXPORT_MAX_ATTEMPTS)
+        cancelled = self._mirakl_cancel_undelivered(client, order)
+        delivered = order.picking_ids.move_ids.filtered(
+            lambda m: m.picking_code == "outgoing" and m.state == "done" and m.quantity
+        )
+        if not delivered:
+            return f"Order {order_id}: nothing was delivered. {cancelled}".strip()
+        carrier = self._mirakl_carrier(picking)
         try:
             client.tracking(order_id, tracking_number=picking.carrier_tracking_ref, **carrier)
             client.ship(order_id)
@@ -75,7 +81,58 @@ class RetailBackend(models.Model):
                 return f"Order {order_id} already {state} on the marketplace"
             raise
         sent = carrier.get("carrier_code") or carrier.get("carrier_name")
-        return f"Order {order_id} shipped ({sent} {picking.carrier_tracking_ref or ''})".strip()
+        done = f"Order {order_id} shipped ({sent} {picking.carrier_tracking_ref or ''})".strip()
+        return f"{cancelled} {done}".strip()
+
+    def _mirakl_cancel_undelivered(self, client, order):
+        """OR30 for the units of ``order`` that won't ship: ordered, not
+        cancelled on the marketplace yet, not delivered in Odoo (a delivery
+        validated without backorder, a cancelled backorder). Mirakl ships
+        whole orders, so this goes before OR24.
+
+        The order is read first, so a retry after a lost answer cancels
+        nothing twice. Returns what was cancelled ("" when nothing)."""
+        order_id = order.retail_external_id
+        payload = self._mirakl_order(client, order_id)
+        if payload is None:
+            raise PermanentError(f"Order {order_id} is not on the marketplace")
+        if payload.get("order_state") != "SHIPPING":
+            return ""
+        cancelations = []
+        for line in payload.get("order_lines") or []:
+            if line.get("order_line_state") != "SHIPPING":
+                continue
+            line_id = str(line.get("order_line_id"))
+            sale_lines = order.order_line.filtered(lambda sl, lid=line_id: sl.retail_line_id == lid)
+            if not sale_lines:
+                continue
+            cancelled = sum(int(c.get("quantity") or 0) for c in line.get("cancelations") or [])
+            left = int(line.get("quantity") or 0) - cancelled
+            undelivered = left - math.ceil(sum(sale_lines.mapped("qty_delivered")))
+            if undelivered <= 0:
+                continue
+            unit_amount = float(line.get("price") or 0) / (line.get("quantity") or 1)
+            cancelations.append(
+                {
+                    "order_line_id": line["order_line_id"],
+                    "quantity": undelivered,
+                    "amount": round(unit_amount * undelivered, 2),
+                    "shipping_amount": 0,
+                    "currency_iso_code": payload.get("currency_iso_code"),
+                }
+            )
+        if not cancelations:
+            return ""
+        if not self.mirakl_cancel_reason_code:
+            raise PermanentError(
+                "Set the cancellation reason code on the backend: units of this order "
+                "were not delivered and must be cancelled on the marketplace before it ships"
+            )
+        for cancelation in cancelations:
+            cancelation["reason_code"] = self.mirakl_cancel_reason_code
+        client.cancel_lines(cancelations)
+        units = ", ".join(f"{c['order_line_id']} x{c['quantity']}" for c in cancelations)
+        return f"Undelivered units cancelled on the marketplace (OR30): {units}."
 
     def _mirakl_carrier(self, picking):
         """OR23's carrier fields for ``picking``: the operator's code when the
@@ -95,9 +152,14 @@ class RetailBackend(models.Model):
         return {"carrier_name": name, "carrier_url": url}
 
     def _mirakl_order_state(self, client, order_id):
+        order = self._mirakl_order(client, order_id)
+        return order.get("order_state") if order else None
+
+    def _mirakl_order(self, client, order_id):
+        """The marketplace's current version of order ``order_id`` (OR11)."""
         for order in client.orders(order_ids=[order_id], page_size=1):
             if str(order.get("order_id")) == str(order_id):
-                return order.get("order_state")
+                return order
         return None
 
     # Stock levels (STO01)

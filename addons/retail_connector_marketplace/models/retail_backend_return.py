@@ -19,6 +19,12 @@ class RetailBackend(models.Model):
         help="The operator's reason code (RE01) sent with refunds made in Odoo.",
     )
 
+    mirakl_cancel_reason_code = fields.Char(
+        string="Cancellation reason code",
+        help="The operator's reason code (RE01, type ORDER_CANCEL) sent with the units of a "
+        "delivery cancelled in Odoo (OR30).",
+    )
+
     def _compute_feature_support(self):
         """Override of `retail_connector_base`: Mirakl takes cancellations and
         refunds."""

@@ -62,3 +62,58 @@ class TestMiraklPolledEvents(TransactionCase):
         self.assertFalse(backend.support_webhooks)
         generic = self.env["retail.backend"].create({"name": "POS", "code": "generic"})
         self.assertTrue(generic.support_webhooks)
+
+
+def _line(line_id, quantity, price, cancelled=()):
+    return {
+        "order_line_id": line_id,
+        "order_line_state": "SHIPPING",
+        "quantity": quantity,
+        "price": price,
+        "shipping_price": 4.0,
+        "total_price": price + 4.0,
+        "taxes": [{"code": "TVA", "amount": round(price / 6, 2), "rate": 20}],
+        "cancelations": [
+            {
+                "quantity": q,
+                "amount": a,
+                "shipping_amount": 0,
+                "taxes": [{"code": "TVA", "amount": t}],
+            }
+            for q, a, t in cancelled
+        ],
+    }
+
+
+class TestCancelledUnits(unittest.TestCase):
+    """Line cancellations (OR30, the operator's) come off what Odoo sells."""
+
+    def net(self, *lines, state="SHIPPING"):
+        from ..adapters.mirakl import without_cancelled_units
+
+        return without_cancelled_units(dict(ORDER, order_state=state, order_lines=list(lines)))
+
+    def test_cancelled_units_come_off_quantity_amounts_and_taxes(self):
+        payload = self.net(_line("A-1", 3, 30.0, cancelled=[(1, 10.0, 1.67)]), _line("A-2", 1, 6.0))
+        first, second = payload["order_lines"]
+        self.assertEqual(
+            (first["quantity"], first["price"], first["total_price"], first["taxes"][0]["amount"]),
+            (2, 20.0, 24.0, 3.33),
+        )
+        self.assertEqual(second, _line("A-2", 1, 6.0), "a line without cancellation is as sent")
+        self.assertEqual(len(first["cancelations"]), 1, "kept for the record")
+
+    def test_a_line_cancelled_whole_is_left_out(self):
+        payload = self.net(
+            _line("A-1", 2, 20.0, cancelled=[(1, 10, 1.67), (1, 10, 1.67)]), _line("A-2", 1, 6.0)
+        )
+        self.assertEqual([line["order_line_id"] for line in payload["order_lines"]], ["A-2"])
+
+    def test_a_cancelled_order_keeps_its_lines(self):
+        line = _line("A-1", 1, 10.0, cancelled=[(1, 10, 1.67)])
+        payload = self.net(line, state="CANCELED")
+        self.assertEqual(payload["order_lines"], [line])
+
+    def test_unreadable_cancellations_are_left_to_the_mapper(self):
+        line = _line("A-1", 2, 20.0, cancelled=[(1, "ten", 1.67)])
+        self.assertEqual(self.net(line)["order_lines"], [line])

@@ -51,7 +51,15 @@ class TestMiraklOutbound(TransactionCase):
                 "retail_backend_id": self.backend.id,
                 "retail_external_id": external_id,
                 "order_line": [
-                    (0, 0, {"product_id": self.product.id, "product_uom_qty": quantity})
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": quantity,
+                            "retail_line_id": f"{external_id}-1",
+                        },
+                    )
                 ],
             }
         )
@@ -63,6 +71,28 @@ class TestMiraklOutbound(TransactionCase):
         picking.carrier_tracking_ref = tracking
         picking.move_ids.write({"quantity": quantity, "picked": True})
         picking.with_context(skip_backorder=True, cancel_backorder=not backorder)._action_done()
+
+    def _on_marketplace(self, order, state="SHIPPING", cancelled=0):
+        """OR11 answers ``order`` as the marketplace has it, with ``cancelled``
+        units of its line cancelled there already."""
+        lines = [
+            {
+                "order_line_id": line.retail_line_id,
+                "order_line_state": state,
+                "quantity": int(line.product_uom_qty),
+                "price": line.price_subtotal,
+                "cancelations": [{"quantity": cancelled}] if cancelled else [],
+            }
+            for line in order.order_line
+            if line.retail_line_id
+        ]
+        payload = {
+            "order_id": order.retail_external_id,
+            "order_state": state,
+            "currency_iso_code": "EUR",
+            "order_lines": lines,
+        }
+        return patch.object(MiraklClient, "orders", side_effect=lambda *a, **k: iter([payload]))
 
     def _message(self, picking):
         return self.env["retail.outbox"].create(
@@ -86,10 +116,13 @@ class TestMiraklOutbound(TransactionCase):
                 "operator_carrier_code": "UPS",
             }
         )
-        picking = self._order().picking_ids
+        order = self._order()
+        picking = order.picking_ids
         self._deliver(picking, 2)
         calls = []
         with (
+            self._on_marketplace(order),
+            patch.object(MiraklClient, "cancel_lines", side_effect=AssertionError("no OR30")),
             patch.object(MiraklClient, "tracking", lambda s, *a, **k: calls.append(("OR23", a, k))),
             patch.object(MiraklClient, "ship", lambda s, *a: calls.append(("OR24", a))),
         ):
@@ -104,10 +137,12 @@ class TestMiraklOutbound(TransactionCase):
         self.assertIn("shipped", result)
 
     def test_an_unmapped_carrier_is_sent_by_name(self):
-        picking = self._order().picking_ids
+        order = self._order()
+        picking = order.picking_ids
         self._deliver(picking, 2)
         calls = []
         with (
+            self._on_marketplace(order),
             patch.object(MiraklClient, "tracking", lambda s, *a, **k: calls.append(k)),
             patch.object(MiraklClient, "ship", lambda s, *a: None),
         ):
@@ -132,7 +167,9 @@ class TestMiraklOutbound(TransactionCase):
             patch.object(
                 MiraklClient,
                 "orders",
-                return_value=iter([{"order_id": "1001-A", "order_state": "CANCELED"}]),
+                side_effect=lambda *a, **k: iter(
+                    [{"order_id": "1001-A", "order_state": "CANCELED"}]
+                ),
             ),
             self.assertRaisesRegex(PermanentError, "state CANCELED"),
         ):
@@ -147,11 +184,96 @@ class TestMiraklOutbound(TransactionCase):
             patch.object(
                 MiraklClient,
                 "orders",
-                return_value=iter([{"order_id": "1001-A", "order_state": "SHIPPED"}]),
+                side_effect=lambda *a, **k: iter(
+                    [{"order_id": "1001-A", "order_state": "SHIPPED"}]
+                ),
             ),
         ):
             result = self.backend._export(self._message(picking), picking)
         self.assertIn("already SHIPPED", result)
+
+    def test_a_short_delivery_cancels_the_missing_units_before_shipping(self):
+        self.backend.mirakl_cancel_reason_code = "40"
+        order = self._order(quantity=3)
+        picking = order.picking_ids
+        self._deliver(picking, 1, backorder=False)
+        self.assertFalse(picking.backorder_ids)
+        calls = []
+        with (
+            self._on_marketplace(order),
+            patch.object(MiraklClient, "cancel_lines", lambda s, c: calls.append(("OR30", c))),
+            patch.object(MiraklClient, "tracking", lambda s, *a, **k: calls.append(("OR23",))),
+            patch.object(MiraklClient, "ship", lambda s, *a: calls.append(("OR24",))),
+        ):
+            result = self.backend._export(self._message(picking), picking)
+        unit = order.order_line.price_subtotal / 3
+        self.assertEqual(
+            calls,
+            [
+                (
+                    "OR30",
+                    [
+                        {
+                            "order_line_id": "1001-A-1",
+                            "quantity": 2,
+                            "amount": round(unit * 2, 2),
+                            "shipping_amount": 0,
+                            "currency_iso_code": "EUR",
+                            "reason_code": "40",
+                        }
+                    ],
+                ),
+                ("OR23",),
+                ("OR24",),
+            ],
+        )
+        self.assertIn("cancelled on the marketplace (OR30): 1001-A-1 x2", result)
+
+    def test_a_retry_cancels_nothing_twice(self):
+        self.backend.mirakl_cancel_reason_code = "40"
+        order = self._order(quantity=3)
+        picking = order.picking_ids
+        self._deliver(picking, 1, backorder=False)
+        with (
+            self._on_marketplace(order, cancelled=2),
+            patch.object(MiraklClient, "cancel_lines", side_effect=AssertionError("no OR30")),
+            patch.object(MiraklClient, "tracking", lambda s, *a, **k: None),
+            patch.object(MiraklClient, "ship", lambda s, *a: None),
+        ):
+            result = self.backend._export(self._message(picking), picking)
+        self.assertNotIn("OR30", result)
+        self.assertIn("shipped", result)
+
+    def test_missing_units_without_a_reason_code_ship_nothing(self):
+        order = self._order(quantity=2)
+        picking = order.picking_ids
+        self._deliver(picking, 1, backorder=False)
+        with (
+            self._on_marketplace(order),
+            patch.object(MiraklClient, "tracking", side_effect=AssertionError("no OR23")),
+            self.assertRaisesRegex(PermanentError, "cancellation reason code"),
+        ):
+            self.backend._export(self._message(picking), picking)
+
+    def test_cancelling_the_last_backorder_owes_the_shipment(self):
+        self.backend.export_fulfillment = True
+        order = self._order(quantity=2)
+        picking = order.picking_ids
+        self._deliver(picking, 1)
+        backorder = picking.backorder_ids
+        self.assertTrue(backorder)
+        owed = self.env["retail.outbox"].search(
+            [("kind", "=", "fulfillment"), ("res_id", "=", picking.id)]
+        )
+        backorder.action_cancel()
+        new = (
+            self.env["retail.outbox"].search(
+                [("kind", "=", "fulfillment"), ("res_id", "=", picking.id)]
+            )
+            - owed
+        )
+        self.assertEqual(len(new), 1)
+        self.assertEqual(new.res_model, "stock.picking")
 
     def test_one_stock_import_carries_every_pending_product(self):
         self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 4)
