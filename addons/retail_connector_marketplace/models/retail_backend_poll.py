@@ -195,6 +195,7 @@ class RetailBackend(models.Model):
         decisions = self._mirakl_decide(payload)
         line_ids = [line["order_line_id"] for line in payload.get("order_lines") or []]
         order_id = payload["order_id"]
+        refusal = None
         try:
             self._mirakl_send_acceptance(
                 order_id, {d.line_id: d.accepted for d in decisions}, line_ids
@@ -202,13 +203,18 @@ class RetailBackend(models.Model):
         except TransientError as exc:
             raise RetryableJobError(str(exc), seconds=getattr(exc, "retry_after", None)) from exc
         except MiraklRequestError as exc:
-            # E.g. decided already (a previous attempt whose outcome was lost)
-            # or past the deadline: recorded for a person, never sent again.
+            # A previous attempt may have got through with its answer lost:
+            # the order tells.
+            if not self._mirakl_decisions_recorded(order_id, decisions):
+                refusal = exc.message
+        if refusal is not None:
+            # E.g. decided otherwise, or past the deadline: recorded for a
+            # person, never sent again.
             sale_order.write(
                 {
                     "mirakl_acceptance": "error",
                     "mirakl_acceptance_note": self.env._(
-                        "Mirakl refused the acceptance: %s", exc.message
+                        "Mirakl refused the acceptance: %s", refusal
                     ),
                 }
             )
@@ -226,6 +232,24 @@ class RetailBackend(models.Model):
         sale_order.write({"mirakl_acceptance": state, "mirakl_acceptance_note": note})
         sale_order.message_post(body=self.env._("Mirakl acceptance sent (OR21):\n%s", note))
         return f"{state}: {note}"
+
+    def _mirakl_decisions_recorded(self, order_id, decisions):
+        """Whether the marketplace's order shows exactly ``decisions``: it left
+        acceptance with our accepted lines accepted and refused ones REFUSED."""
+        try:
+            order = self._mirakl_order(self._mirakl_client(), order_id)
+        except (TransientError, PermanentError):
+            return False
+        state = order and order.get("order_state")
+        if not order or state in ("STAGING", WAITING_ACCEPTANCE):
+            return False
+        if state == "REFUSED":  # every line refused, by us or by the deadline
+            return not any(d.accepted for d in decisions)
+        states = {
+            str(line.get("order_line_id")): line.get("order_line_state")
+            for line in order.get("order_lines") or []
+        }
+        return all((states.get(str(d.line_id)) == "REFUSED") != d.accepted for d in decisions)
 
     def _mirakl_send_acceptance(self, order_id, decisions, line_ids):
         """The OR21 call (the seam tests stub)."""

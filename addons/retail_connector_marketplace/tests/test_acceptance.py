@@ -163,6 +163,34 @@ class TestMiraklOrderFlow(RetailCase):
             "FR-2611-0042-A-2: refused, short of stock (0 available)", order.mirakl_acceptance_note
         )
 
+    def test_an_acceptance_whose_answer_was_lost_is_read_back(self):
+        """OR21 refused as already decided: the order shows whether it was our decision."""
+        from ..client import MiraklClient, MiraklRequestError
+
+        payload = sample("order_waiting_acceptance")
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        refused = MiraklRequestError("PUT", "/accept", 400, "ORDER_NOT_WAITING_ACCEPTANCE")
+
+        def marketplace(line_states):
+            current = copy.deepcopy(payload)
+            current["order_state"] = "WAITING_DEBIT"
+            for line, state in zip(current["order_lines"], line_states, strict=True):
+                line["order_line_state"] = state
+            return patch.object(MiraklClient, "orders", side_effect=lambda *a, **k: iter([current]))
+
+        send = patch.object(type(self.marketplace), "_mirakl_send_acceptance", side_effect=refused)
+        with send, marketplace(["WAITING_DEBIT", "REFUSED"]):
+            [job] = self.acceptance_jobs()
+            self.assertFalse(self.run_job(job))
+        self.assertEqual(order.mirakl_acceptance, "partial", "our decision, read back")
+
+        order.mirakl_acceptance = "pending"
+        with send, marketplace(["WAITING_DEBIT", "WAITING_DEBIT"]):
+            self.marketplace._mirakl_accept_order(order)
+        self.assertEqual(order.mirakl_acceptance, "error", "not what we decided")
+        self.assertIn("ORDER_NOT_WAITING_ACCEPTANCE", order.mirakl_acceptance_note)
+
     def test_debit_then_shipping_confirms_with_addresses(self):
         payload = sample("order_waiting_acceptance")
         self.run_event_job(self.store(payload))
