@@ -7,7 +7,8 @@ revealing the addresses and confirming the order, an order refused by the operat
 deadline (recorded), an operator cancellation after acceptance, overlapping polls storing
 nothing twice, a 429 during the poll, and line cancellations both ways: the operator's
 shrink the order; a short delivery or a cancelled backorder in Odoo cancels the missing
-units (OR30) before shipping, and that cancellation coming back holds nothing.
+units (OR30) before shipping, and that cancellation coming back holds nothing; an
+operator refund after shipping recorded once.
 """
 
 import uuid
@@ -410,3 +411,29 @@ def test_cancelling_the_backorder_ships_what_was_delivered(odoo_server, backend,
     assert cancelled_units(marketplace, order) == 1
     poll(odoo_server, backend)
     assert bowl_lines(odoo_server, sale_id) == (2.0, 2.0, 0.0, None)
+
+
+def test_an_operator_refund_after_shipping_is_recorded_once(
+    odoo_server, backend, marketplace, bowl
+):
+    sale_id, picking_id, order = shipping_sale_order(odoo_server, backend, marketplace, 2)
+    deliver(odoo_server, picking_id, bowl, 2, backorder=False)
+    wait_for(lambda: order["order_state"] == "SHIPPED", "the shipment", odoo_server)
+    refund_id = marketplace.operator_refund(f"{order['order_id']}-1", quantity=1)
+    poll(odoo_server, backend)
+    poll(odoo_server, backend)  # the same version again records nothing twice
+    refunds = query(
+        odoo_server,
+        "SELECT external_id, amount, state FROM retail_order_refund WHERE order_id = %s",
+        (sale_id,),
+    )
+    assert [(external_id, float(amount)) for external_id, amount, _state in refunds] == [
+        (str(refund_id), 9.0)
+    ]
+    [(payment_state, hold)] = query(
+        odoo_server,
+        "SELECT retail_payment_state, retail_hold_reason FROM sale_order WHERE id = %s",
+        (sale_id,),
+    )
+    assert payment_state == "partially_refunded"
+    assert hold is None
