@@ -1,0 +1,216 @@
+"""Fellegi-Sunter scoring of a pair of records, and the decision it leads to.
+
+Each field is compared into one *level* (the first rule of the field, by
+decreasing ``min_similarity``, whose threshold the similarity reaches); a level
+weighs ``log2(m / u)`` bits, where ``m`` is the probability of that level
+between two records of the same person and ``u`` between two different
+people. A field one side lacks weighs nothing. The total is the sum.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from .comparators import FIELDS
+
+# Defaults of the backends' thresholds (bits), tuned with
+# tests/bench/bench_identity_accuracy.py on the seeded field rules.
+DEFAULT_AUTO_THRESHOLD = 21.0
+DEFAULT_REVIEW_THRESHOLD = 20.0
+
+OUTCOMES = ("agree", "close", "partial", "disagree")
+
+# Reasons an auto-link is not allowed (Score.blocked).
+BLOCKED_COMPANY_PERSON = "company_vs_person"
+BLOCKED_CONFLICTING_IDS = "conflicting_identifiers"
+BLOCKED_UNCONFIRMED = "identifier_differs"
+BLOCKED_NAMES_DIFFER = "names_differ"
+BLOCKED_REASONS = {
+    BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
+    BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
+    BLOCKED_UNCONFIRMED: "an email or phone differs and none agrees "
+    "(a relative of the same name at the same address)",
+    BLOCKED_NAMES_DIFFER: "the names differ (household members share email, phone, address)",
+}
+# Blocked pairs that are not even worth a suggestion.
+NEVER_SUGGESTED = frozenset({BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER})
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one field added to a score."""
+
+    field: str
+    outcome: str  # "agree" | "close" | "partial" | "disagree" | "missing"
+    weight: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Score:
+    """A pair's total weight (bits), its contributions, and why an auto-link
+    is not allowed (``None`` when it is)."""
+
+    total: float
+    contributions: tuple = ()
+    blocked: str | None = None
+
+    def explain(self):
+        """Return the contributions as JSON-able dicts, heaviest first, then
+        the blocking reason if any (``field`` ``"blocked"``)."""
+        rows = [
+            {
+                "field": c.field,
+                "outcome": c.outcome,
+                "weight": round(c.weight, 2),
+                "detail": c.detail,
+            }
+            for c in sorted(self.contributions, key=lambda c: -abs(c.weight))
+        ]
+        if self.blocked:
+            rows.append(
+                {
+                    "field": "blocked",
+                    "outcome": self.blocked,
+                    "weight": 0.0,
+                    "detail": BLOCKED_REASONS.get(self.blocked, self.blocked),
+                }
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class _Level:
+    outcome: str
+    min_similarity: float
+    weight: float
+    m: float
+    u: float
+
+
+@dataclass(frozen=True)
+class _FieldModel:
+    name: str
+    comparator: str
+    levels: tuple = field(default_factory=tuple)  # by decreasing min_similarity
+
+
+class MatchModel:
+    """Compares two :class:`~.record.IdentityRecord` with field rules."""
+
+    def __init__(self, fields):
+        self.fields = tuple(fields)
+
+    @classmethod
+    def from_rules(cls, rules):
+        """Build a model from field-rule values: dicts with ``field``,
+        ``comparator``, ``outcome``, ``min_similarity``, ``m_probability``,
+        ``u_probability`` and optionally ``active`` and ``sequence``.
+
+        One rule per (field, outcome); fields are scored in the order of
+        their first rule's ``sequence``.
+        """
+        by_field = {}
+        order = {}
+        for rule in sorted(rules, key=lambda r: r.get("sequence") or 0):
+            if not rule.get("active", True):
+                continue
+            name = rule["field"]
+            if name not in FIELDS:
+                raise ValueError(f"unknown identity field {name!r}")
+            comparator = rule.get("comparator") or next(iter(FIELDS[name][0]))
+            if comparator not in FIELDS[name][0]:
+                raise ValueError(f"field {name!r} has no comparator {comparator!r}")
+            if rule["outcome"] not in OUTCOMES:
+                raise ValueError(f"unknown outcome {rule['outcome']!r}")
+            m, u = float(rule["m_probability"]), float(rule["u_probability"])
+            if not (0 < m <= 1 and 0 < u <= 1):
+                raise ValueError(f"{name}/{rule['outcome']}: m and u must be in (0, 1]")
+            order.setdefault(name, len(order))
+            by_field.setdefault(name, {"comparator": comparator, "levels": []})
+            by_field[name]["levels"].append(
+                _Level(
+                    outcome=rule["outcome"],
+                    min_similarity=float(rule.get("min_similarity") or 0.0),
+                    weight=math.log2(m / u),
+                    m=m,
+                    u=u,
+                )
+            )
+        fields = [
+            _FieldModel(
+                name=name,
+                comparator=spec["comparator"],
+                levels=tuple(sorted(spec["levels"], key=lambda lv: -lv.min_similarity)),
+            )
+            for name, spec in sorted(by_field.items(), key=lambda item: order[item[0]])
+        ]
+        return cls(fields)
+
+    def score(self, a, b, frequencies=None):
+        """Return the :class:`Score` of records ``a`` and ``b``.
+
+        ``frequencies`` (``{("email", value): count, ("phone", value):
+        count, "total": n}``) tells how many partners hold a value: agreeing
+        on an email or phone that k partners share (a household mailbox, a
+        shop's switchboard) weighs ``log2(k)`` bits less: it points to one of
+        k people, not to one. (``total`` is accepted for callers that count
+        it; the rule's ``u`` already stands for the base's size.)
+        """
+        frequencies = frequencies or {}
+        contributions = []
+        outcomes = {}
+        for spec in self.fields:
+            comparators, show, frequency_key = FIELDS[spec.name]
+            similarity = comparators[spec.comparator](a, b)
+            shown = f"{show(a) or '∅'} / {show(b) or '∅'}"
+            if similarity is None:
+                contributions.append(Contribution(spec.name, "missing", 0.0, shown))
+                continue
+            level = next((lv for lv in spec.levels if similarity >= lv.min_similarity), None)
+            if level is None:
+                continue
+            outcomes[spec.name] = level.outcome
+            weight = level.weight
+            detail = f"{shown} ({similarity:.2f})" if 0 < similarity < 1 else shown
+            value = show(a)
+            if frequency_key and level.outcome == "agree" and value:
+                count = frequencies.get((frequency_key, value), 0)
+                if count > 1:
+                    weight -= math.log2(count)
+                    detail += f", shared by {count} partners"
+            contributions.append(Contribution(spec.name, level.outcome, weight, detail))
+        return Score(
+            total=sum(c.weight for c in contributions),
+            contributions=tuple(contributions),
+            blocked=self._blocked(a, b, outcomes),
+        )
+
+    @staticmethod
+    def _blocked(a, b, outcomes):
+        if bool(a.is_company) != bool(b.is_company):
+            return BLOCKED_COMPANY_PERSON
+        if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
+            return BLOCKED_CONFLICTING_IDS
+        if outcomes.get("name") == "disagree":
+            return BLOCKED_NAMES_DIFFER
+        identifiers = {outcomes.get("email"), outcomes.get("phone")}
+        if "disagree" in identifiers and "agree" not in identifiers:
+            return BLOCKED_UNCONFIRMED
+        return None
+
+
+def decide(score, auto_threshold=DEFAULT_AUTO_THRESHOLD, review_threshold=DEFAULT_REVIEW_THRESHOLD):
+    """Return ``"link"``, ``"review"`` or ``"new"`` for ``score``.
+
+    "link" needs the auto threshold and nothing blocking; a blocked pair is
+    at most "review". A company against a person, and two different names
+    (the household case: a shared mailbox, landline and address would flood
+    the review queue), are always "new".
+    """
+    if score.blocked in NEVER_SUGGESTED:
+        return "new"
+    if score.total >= auto_threshold and not score.blocked:
+        return "link"
+    if score.total >= review_threshold:
+        return "review"
+    return "new"

@@ -1,0 +1,1 @@
+"""Helpers of the identity accuracy benchmark (bench_identity_accuracy.py)."""
