@@ -1,46 +1,368 @@
-from odoo import api, models
+from dataclasses import dataclass, field
 
-from ..normalize import normalize_email, normalize_name, normalize_phone
+import phonenumbers
+
+from odoo import api, models
+from odoo.exceptions import UserError
+from odoo.tools import email_normalize
+
+from odoo.addons.retail_connector_base.schemas import Address
+
+from ..matching import decide, record_from_values, resolve
+from ..normalize import normalize_email, normalize_phone
+
+# The key of Customer.extra by which a channel says the email is a relay of
+# the marketplace operator (retail_connector_marketplace.mappers.RELAY_EMAIL_KEY;
+# this module does not depend on the marketplace).
+RELAY_EMAIL_KEY = "email_relay"
+# Pairs proposed for review per decision, best first.
+MAX_SUGGESTIONS = 5
+DECISION_CONTEXT_KEY = "retail_identity_decision_id"
+EVENT_CONTEXT_KEY = "retail_identity_event_id"
+
+
+@dataclass
+class IdentityMatch:
+    """The outcome of matching one record against its candidates."""
+
+    record: object
+    decision: str = "new"
+    partner: object = None  # the best candidate (res.partner), empty if none
+    score: object = None  # its matching.Score
+    candidate_count: int = 0
+    reviews: list = field(default_factory=list)  # [(partner, Score)] in the review band
+    # Other candidates the record links to as well: the same customer as
+    # ``partner``, merged into it ([(partner, Score)]).
+    merges: list = field(default_factory=list)
+    # Candidates the record links to who are told apart: nothing is linked.
+    ambiguous: list = field(default_factory=list)
+
+
+def _email_is_relay(customer):
+    if not customer.extra.get(RELAY_EMAIL_KEY):
+        return False
+    relay = customer.extra.get("relay_email")
+    return not relay or normalize_email(relay) == normalize_email(customer.email)
+
+
+def _international_phone(phone, country_code):
+    """``phone`` in international format (``+33 6 12 34 56 78``) when it reads
+    as a possible number with ``country_code``, else as it is."""
+    e164 = normalize_phone(phone, country_code)
+    if not e164:
+        return phone
+    return phonenumbers.format_number(
+        phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 class RetailPartnerResolver(models.AbstractModel):
     _inherit = "retail.partner.resolver"
 
     @api.model
-    def _lookup_partner(self, backend, customer):
-        """Override of `retail_connector_base`: also find a customer typed
-        another way: the same mailbox (case, Gmail dots, +tags), or the same
-        phone when the name agrees too. A phone alone never links two
-        people: households and shops share numbers."""
-        partner = super()._lookup_partner(backend, customer)
-        if partner:
+    def _resolve(self, backend, customer, event=None):
+        """Override of `retail_connector_base` to decide who a new customer is
+        (link, review or new, logged with its explanation), suggest the pairs
+        to review, and match a bound customer again when the channel sends
+        more of it (an auto-link then merges it into the existing one)."""
+        if not event and self.env.context.get(EVENT_CONTEXT_KEY):
+            event = self.env["retail.event"].browse(self.env.context[EVENT_CONTEXT_KEY])
+        Binding = self.env["retail.binding"]
+        lock_key = customer.external_id or email_normalize(customer.email or "")
+        if lock_key:
+            # The base takes the same lock; matching must see what a
+            # concurrent import of the same customer created.
+            Binding._lock(backend, "res.partner", lock_key)
+        binding = customer.external_id and Binding._find(
+            backend, "res.partner", customer.external_id
+        )
+        bound = binding._record() if binding else self.env["res.partner"]
+        if bound:
+            keys = bound._retail_identity_keys()
+            partner = super()._resolve(backend, customer, event=event)
+            if partner == bound and partner.active and partner._retail_identity_keys() != keys:
+                partner = self._identity_rematch(backend, partner, event=event)
             return partner
-        Partner = self.env["res.partner"]
-        domain = [
-            ("parent_id", "=", False),
-            ("is_company", "=", customer.is_company),
-            ("company_id", "in", (False, backend.company_id.id)),
-        ]
-        email_key = normalize_email(customer.email)
-        if email_key:
-            partner = Partner.search(
-                [("retail_email_key", "=", email_key), *domain], order="id", limit=1
+        match = self._identity_match(backend, self._identity_record(backend, customer))
+        decision = self._identity_log(backend, match, customer=customer, event=event)
+        resolver = self.with_context(**{DECISION_CONTEXT_KEY: decision.id})
+        partner = super(RetailPartnerResolver, resolver)._resolve(backend, customer, event=event)
+        decision.partner_id = partner
+        if partner != match.partner:
+            self._identity_suggest(backend, partner, match, decision, "import")
+        elif match.merges:
+            # After the binding is made: the merges stay undoable.
+            self._identity_merge_bridged(backend, partner, match, decision)
+        return partner
+
+    @api.model
+    def _lookup_partner(self, backend, customer):
+        """Override of `retail_connector_base`: the existing customer this one
+        scores an auto-link with (see :meth:`_identity_match`), if any."""
+        decision_id = self.env.context.get(DECISION_CONTEXT_KEY)
+        if decision_id:
+            decision = self.env["retail.identity.decision"].browse(decision_id)
+            if decision.decision == "link":
+                return decision.matched_partner_id
+            return self.env["res.partner"]
+        match = self._identity_match(backend, self._identity_record(backend, customer))
+        if match.decision == "link":
+            return match.partner
+        return self.env["res.partner"]
+
+    @api.model
+    def _partner_values(self, backend, customer):
+        """Override of `retail_connector_base` to remember that the email is a
+        marketplace relay, and to write a phone without a country on the
+        contact in international format."""
+        values = super()._partner_values(backend, customer)
+        if values.get("email") and _email_is_relay(customer):
+            values["retail_email_relay"] = True
+        if values.get("phone") and not values.get("country_id"):
+            # Without a country on the contact, a national number would later
+            # be read with the company's: keep the one the channel meant.
+            values["phone"] = _international_phone(
+                values["phone"], backend._get_identity_default_country()
             )
-            if partner:
-                return partner
-        country = (
-            customer.default_address and customer.default_address.country_code
-        ) or backend.company_id.country_id.code
-        phone_key = normalize_phone(customer.phone, country)
-        name_key = normalize_name(customer.name)
-        if phone_key and name_key:
-            candidates = Partner.search([("retail_phone_key", "=", phone_key), *domain], limit=5)
-            same_person = candidates.filtered(
-                lambda p: (
-                    p.retail_name_key == name_key
-                    and not (email_key and p.retail_email_key and p.retail_email_key != email_key)
+        return values
+
+    @api.model
+    def _update_partner(self, backend, partner, values):
+        """Override of `retail_connector_base`: a marketplace's relay address
+        never replaces a customer's own email."""
+        if values.get("retail_email_relay") and partner.email and not partner.retail_email_relay:
+            values = {
+                name: value
+                for name, value in values.items()
+                if name not in ("email", "retail_email_relay")
+            }
+        return super()._update_partner(backend, partner, values)
+
+    # Matching
+
+    @api.model
+    def _identity_record(self, backend, customer):
+        """Return the incoming ``customer`` as the matcher sees it."""
+        address = customer.default_address or Address()
+        return record_from_values(
+            is_company=customer.is_company,
+            name=customer.name or address.name,
+            email=customer.email or address.email,
+            phone=customer.phone or address.phone,
+            street=address.street,
+            street2=address.street2,
+            zip=address.zip,
+            city=address.city,
+            country_code=address.country_code,
+            default_country=backend._get_identity_default_country(),
+            email_is_relay=_email_is_relay(customer),
+        )
+
+    @api.model
+    def _identity_match(self, backend, record, exclude=None):
+        """Score ``record`` against the existing customers sharing a blocking
+        key with it (but ``exclude``) and decide with the backend's
+        thresholds (:func:`~..matching.resolution.resolve`, as the accuracy
+        benchmark does); return an :class:`IdentityMatch`. The base's lookup
+        by email is not needed: the email is one of the keys.
+
+        The best candidate the record links to is the customer; the others it
+        links to are the same customer (a POS phone and a web email kept
+        apart until a record carrying both arrives) and are merged into it,
+        unless two of them are told apart: then nothing is linked and all are
+        suggested."""
+        Partner = self.env["res.partner"]
+        candidates = Partner._retail_identity_candidates(record, backend.company_id, exclude)
+        match = IdentityMatch(record=record, partner=Partner)
+        if not candidates:
+            return match
+        # On a tie, the oldest customer is the best.
+        candidates = candidates.sorted("id")
+        resolution = resolve(
+            record,
+            [(candidate, candidate._retail_identity_record()) for candidate in candidates],
+            self.env["retail.identity.field.rule"]._match_model(),
+            backend.identity_auto_threshold,
+            backend.identity_review_threshold,
+            Partner._retail_identity_frequencies([record], exclude),
+        )
+        match.decision = resolution.decision
+        match.candidate_count = len(resolution.scores)
+        match.partner, match.score = resolution.scores[0]
+        scores = dict(resolution.scores)
+        if resolution.decision == "link":
+            match.partner, match.score = resolution.partner, resolution.score
+            match.merges = [(partner, scores[partner]) for partner in resolution.merge]
+            return match
+        thresholds = (backend.identity_auto_threshold, backend.identity_review_threshold)
+        # Linkable to several customers who are told apart.
+        match.ambiguous = [
+            (partner, score)
+            for partner, score in resolution.suggest
+            if decide(score, *thresholds) == "link"
+        ]
+        match.reviews = list(resolution.suggest[:MAX_SUGGESTIONS])
+        return match
+
+    @api.model
+    def _identity_rematch(self, backend, partner, event=None):
+        """Match ``partner`` (bound, just updated by the channel) again with what
+        it now holds; an auto-link merges it into the customer it is. Return the
+        partner the channel's record now stands for."""
+        # A pair a person said is two people is never linked nor proposed again.
+        rejected = self.env["retail.identity.suggestion"]._rejected_partners(partner)
+        match = self._identity_match(
+            backend, partner._retail_identity_record(), exclude=partner | rejected
+        )
+        if match.decision == "new" and not match.partner:
+            return partner
+        decision = self._identity_log(backend, match, partner=partner, event=event)
+        if match.decision == "link":
+            merge = (
+                self.env["retail.identity.merge"]
+                .sudo()
+                ._merge_partners(
+                    match.partner,
+                    partner,
+                    auto=True,
+                    reason=self.env._(
+                        "Auto-link: %(channel)s sent more of the customer (score %(score)s).",
+                        channel=backend.name,
+                        score=f"{match.score.total:.1f}",
+                    ),
                 )
             )
-            if len(same_person) == 1:
-                return same_person
-        return Partner
+            decision.write({"merge_id": merge.id, "partner_id": match.partner.id})
+            self._identity_merge_bridged(backend, match.partner, match, decision)
+            return match.partner
+        self._identity_suggest(backend, partner, match, decision, "update")
+        return partner
+
+    @api.model
+    def _identity_merge_bridged(self, backend, partner, match, decision):
+        """Merge into ``partner`` (the customer ``match`` linked to) the other
+        customers the record links to as well (``match.merges``): auto merges,
+        undoable from their record, each one a row of the decision's
+        explanation. A pair a person rejected is left apart; a pair the merge
+        refuses (the contact of a user...) is suggested instead."""
+        rejected = self.env["retail.identity.suggestion"]._rejected_partners(partner)
+        Merge = self.env["retail.identity.merge"].sudo()
+        explanation = list(decision.explanation or [])
+        for other, score in match.merges:
+            if other in rejected or not other.active:
+                continue
+            reason = self.env._(
+                "Auto-link: %(channel)s sent a customer (%(customer)s) who is both "
+                "%(dst)s (score %(dst_score)s) and %(src)s (score %(src_score)s).",
+                channel=backend.name,
+                customer=match.record.name or "?",
+                dst=partner.display_name,
+                dst_score=f"{match.score.total:.1f}",
+                src=other.display_name,
+                src_score=f"{score.total:.1f}",
+            )
+            try:
+                with self.env.cr.savepoint():
+                    merge = Merge._merge_partners(partner, other, auto=True, reason=reason)
+            except UserError:
+                self.env["retail.identity.suggestion"]._propose(
+                    partner, other, source=decision.stage, backend=backend, decision=decision
+                )
+                continue
+            explanation.append(
+                {
+                    # Not a field of the score: no weight of its own.
+                    "field": "merged",
+                    "outcome": "agree",
+                    "weight": 0.0,
+                    "detail": self.env._(
+                        "%(src)s is the same customer too (score %(score)s): merged into "
+                        "%(dst)s (%(merge)s).",
+                        src=other.display_name,
+                        score=f"{score.total:.1f}",
+                        dst=partner.display_name,
+                        merge=merge.display_name,
+                    ),
+                }
+            )
+            if not decision.merge_id:
+                decision.merge_id = merge
+        decision.explanation = explanation
+
+    @api.model
+    def _identity_suggest(self, backend, partner, match, decision, source):
+        Suggestion = self.env["retail.identity.suggestion"]
+        for candidate, _score in match.reviews:
+            Suggestion._propose(
+                candidate, partner, source=source, backend=backend, decision=decision
+            )
+
+    @api.model
+    def _identity_log(self, backend, match, customer=None, partner=None, event=None):
+        """Record the decision ``match`` led to, with its explanation."""
+        score = match.score
+        values = {
+            "backend_id": backend.id,
+            "event_id": event.id if event else False,
+            "stage": "update" if partner else "import",
+            "decision": match.decision,
+            "partner_id": partner.id if partner else False,
+            "matched_partner_id": match.partner.id if match.partner else False,
+            "candidate_count": match.candidate_count,
+            "score": score.total if score else 0.0,
+            "auto_threshold": backend.identity_auto_threshold,
+            "review_threshold": backend.identity_review_threshold,
+            "explanation": score.explain() if score else [],
+            "blocked": self._identity_ambiguous_reason(match)
+            or (score and score.blocked and self._identity_blocked_reason(score)),
+            "email_is_relay": match.record.email_is_relay,
+        }
+        if customer:
+            values.update(
+                external_id=customer.external_id,
+                customer_name=match.record.name,
+                customer_email=customer.email,
+                customer_phone=customer.phone
+                or (customer.default_address and customer.default_address.phone),
+            )
+        elif partner:
+            binding = self.env["retail.binding"].search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                ],
+                limit=1,
+            )
+            values.update(
+                external_id=binding.external_id,
+                customer_name=partner.name,
+                customer_email=partner.email,
+                customer_phone=partner.phone,
+            )
+        return self.env["retail.identity.decision"].sudo().create(values)
+
+    @api.model
+    def _identity_ambiguous_reason(self, match):
+        if not match.ambiguous:
+            return False
+        return self.env._(
+            "it is linkable to several customers who are told apart (%(customers)s)",
+            customers=", ".join(partner.display_name for partner, _score in match.ambiguous),
+        )
+
+    @api.model
+    def _identity_blocked_reason(self, score):
+        rows = [row for row in score.explain() if row["field"] == "blocked"]
+        return rows[0]["detail"] if rows else score.blocked
+
+
+class RetailEvent(models.Model):
+    _inherit = "retail.event"
+
+    def _apply_canonical(self, canonical):
+        """Override of `retail_connector_base`: the identity decisions taken
+        while applying this event (an order's customer too) name it."""
+        return super(
+            RetailEvent, self.with_context(**{EVENT_CONTEXT_KEY: self.id})
+        )._apply_canonical(canonical)

@@ -30,7 +30,13 @@ class TestIdentityLookup(RetailCase):
             {"name": "Ada Lovelace", "email": "adalovelace@gmail.com"}
         )
         order = self.import_order(
-            "2001", {"external_id": "pos-77", "email": "Ada.Love.Lace+shop@gmail.com"}
+            "2001",
+            {
+                "external_id": "pos-77",
+                "email": "Ada.Love.Lace+shop@gmail.com",
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+            },
         )
         self.assertEqual(order.partner_id, existing)
 
@@ -64,7 +70,8 @@ class TestIdentityLookup(RetailCase):
         self.assertNotEqual(order.partner_id, household)
         self.assertEqual(order.partner_id.name, "Walter Hopper")
 
-    def test_a_conflicting_email_blocks_the_phone_match(self):
+    def test_a_second_email_does_not_hide_the_same_name_and_phone(self):
+        # One person, two mailboxes (home and work): the phone and name say who.
         existing = self.env["res.partner"].create(
             {"name": "Grace Hopper", "phone": "+1 415 555 0132", "email": "grace@navy.example"}
         )
@@ -75,6 +82,21 @@ class TestIdentityLookup(RetailCase):
             "email": "g.hopper@other.example",
         }
         order = self.import_order("2004", customer)
+        self.assertEqual(order.partner_id, existing)
+        decision = self.env["retail.identity.decision"].search([], order="id desc", limit=1)
+        self.assertEqual(decision.event_id.topic, "order.created", "the order's event")
+
+    def test_conflicting_emails_and_phones_block_the_link(self):
+        existing = self.env["res.partner"].create(
+            {"name": "Grace Hopper", "phone": "+1 415 555 0132", "email": "grace@navy.example"}
+        )
+        customer = {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "phone": "+1 415 555 0199",
+            "email": "g.hopper@other.example",
+        }
+        order = self.import_order("2006", customer)
         self.assertNotEqual(order.partner_id, existing)
 
     def test_a_company_is_not_matched_to_a_person(self):

@@ -1,0 +1,152 @@
+from odoo import api, fields, models
+
+from ..explanation import render_explanation
+
+DECISIONS = [
+    ("link", "Linked to the existing customer"),
+    ("review", "New customer, pair to review"),
+    ("new", "New customer"),
+]
+STAGES = [
+    ("import", "At import"),
+    ("update", "Channel update"),
+]
+
+
+class RetailIdentityDecision(models.Model):
+    """What the resolver decided about one incoming customer, and why: the
+    best candidate, its score against the backend's thresholds, and each
+    field's contribution."""
+
+    _name = "retail.identity.decision"
+    _description = "Customer identity decision"
+    _order = "id desc"
+    _rec_name = "customer_name"
+
+    backend_id = fields.Many2one(
+        "retail.backend", string="Channel", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    event_id = fields.Many2one("retail.event", ondelete="set null", index="btree_not_null")
+    stage = fields.Selection(
+        STAGES,
+        required=True,
+        default="import",
+        help="At import: a customer the channel sent for the first time. Channel update: "
+        "a customer already bound, matched again because the channel sent more of it.",
+    )
+    external_id = fields.Char(string="Channel customer id")
+    customer_name = fields.Char(string="Incoming customer")
+    customer_email = fields.Char(string="Incoming email")
+    customer_phone = fields.Char(string="Incoming phone")
+    email_is_relay = fields.Boolean(string="Relay email")
+    decision = fields.Selection(DECISIONS, required=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        ondelete="set null",
+        index="btree_not_null",
+        context={"active_test": False},
+        help="The customer the channel's record is bound to after the decision.",
+    )
+    matched_partner_id = fields.Many2one(
+        "res.partner",
+        string="Best candidate",
+        ondelete="set null",
+        index="btree_not_null",
+        context={"active_test": False},
+    )
+    candidate_count = fields.Integer(string="Candidates scored")
+    score = fields.Float(digits=(6, 1), help="The best candidate's score, in bits.")
+    auto_threshold = fields.Float(string="Auto-link from", digits=(6, 1))
+    review_threshold = fields.Float(string="Suggest from", digits=(6, 1))
+    blocked = fields.Char(string="Auto-link blocked because")
+    explanation = fields.Json(
+        string="Explanation rows", help="The best candidate's field contributions."
+    )
+    explanation_html = fields.Html(
+        string="Explanation", compute="_compute_explanation_html", sanitize=False
+    )
+    summary = fields.Char(compute="_compute_summary")
+    suggestion_ids = fields.One2many("retail.identity.suggestion", "decision_id")
+    merge_id = fields.Many2one(
+        "retail.identity.merge",
+        string="Merge",
+        ondelete="set null",
+        help="The merge this decision made: another customer the incoming one proved to be, "
+        "or a bound customer merged once the channel sent more of it.",
+    )
+    merge_state = fields.Selection(related="merge_id.state", string="Merge state")
+
+    _backend_date_idx = models.Index("(backend_id, create_date)")
+
+    @api.depends("explanation")
+    def _compute_explanation_html(self):
+        labels = self._explanation_labels()
+        for decision in self:
+            decision.explanation_html = render_explanation(decision.explanation or [], *labels)
+
+    @api.depends("decision", "score", "matched_partner_id", "blocked", "candidate_count")
+    def _compute_summary(self):
+        for decision in self:
+            decision.summary = decision._get_summary()
+
+    def _get_summary(self):
+        """One sentence a back-office user reads: what was decided, why."""
+        self.ensure_one()
+        if not self.matched_partner_id:
+            return self.env._("No existing customer shares an email, phone or address key.")
+        values = {
+            "candidate": self.matched_partner_id.display_name,
+            "score": f"{self.score:.1f}",
+            "auto": f"{self.auto_threshold:.1f}",
+            "review": f"{self.review_threshold:.1f}",
+        }
+        if self.decision == "link":
+            return self.env._(
+                "Same customer as %(candidate)s: score %(score)s reaches the auto-link "
+                "threshold %(auto)s.",
+                **values,
+            )
+        if self.blocked:
+            values["blocked"] = self.blocked
+            return self.env._(
+                "Best candidate %(candidate)s (score %(score)s) cannot be linked "
+                "automatically: %(blocked)s.",
+                **values,
+            )
+        if self.decision == "review":
+            return self.env._(
+                "Maybe %(candidate)s: score %(score)s is between the review threshold "
+                "%(review)s and the auto-link threshold %(auto)s.",
+                **values,
+            )
+        return self.env._(
+            "Best candidate %(candidate)s scores %(score)s, below the review threshold %(review)s.",
+            **values,
+        )
+
+    @api.model
+    def _explanation_labels(self):
+        """(field labels, outcome labels, column headers) of explanation tables."""
+        field_labels = dict(self.env["retail.identity.field.rule"]._fields["field"].selection)
+        field_labels["blocked"] = self.env._("No auto-link")
+        field_labels["merged"] = self.env._("Merged")
+        outcome_labels = {
+            "agree": self.env._("agree"),
+            "close": self.env._("close"),
+            "partial": self.env._("partial"),
+            "disagree": self.env._("disagree"),
+            "missing": self.env._("missing"),
+        }
+        headers = (
+            self.env._("Field"),
+            self.env._("Outcome"),
+            self.env._("Weight"),
+            self.env._("Compared (incoming / existing)"),
+        )
+        return field_labels, outcome_labels, headers
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return self.partner_id._get_records_action()
