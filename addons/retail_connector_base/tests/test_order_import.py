@@ -398,7 +398,7 @@ class TestOrderImport(RetailCase):
         payment_term = self.env.ref("account.account_payment_term_30days")
         existing = self.env["res.partner"].create(
             {
-                "name": "Ada King",
+                "name": "Lovelace, Ada",
                 "email": "ada.lovelace@example.com",
                 "phone": "+44 20 0000 0000",
                 "property_payment_term_id": payment_term.id,

@@ -445,6 +445,11 @@ class TestCompliance(RetailCase, HttpCase):
             id=7456789012345,
             admin_graphql_api_id="gid://shopify/Customer/7456789012345",
             email="sanne.devries@example.nl",
+            first_name="Sanne",
+            last_name="de Vries",
+            phone="+31612345678",
+            default_address=None,
+            addresses=[],
         )
         self.process("customers/create", sanne_payload, shop=other_shop)
         sanne = self.partner_of(sanne_payload["admin_graphql_api_id"], other_shop)
