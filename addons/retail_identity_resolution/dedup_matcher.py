@@ -1,55 +1,186 @@
-"""Pairs of existing partners to compare, found and scored a block at a time.
+"""Batch deduplication decided as the import path decides.
 
-A batch deduplication compares each partner of a block with the partners of
-lower id that share a blocking key with it, so every pair is scored once
-(when its higher id is processed). The candidates of a whole block come
-from one query per blocking key (a lateral join on the key's index, at most
-``candidate_limit`` per partner and key, most recent first), not from one
-search per partner.
+The partners of a block are taken in id order; each one is resolved with
+:func:`~.matching.resolution.resolve` against the older partners the
+resolver would find for it (one indexed lookup per blocking key, the
+``CANDIDATES_PER_KEY`` most recent per key, top-level partners of its
+company), as if it arrived now: the best partner it links to is the one it
+is, the others it links to are merged into that one unless two of them are
+told apart (then nothing is linked and all are suggested). No pair is
+linked alone, so a chain A~B, B~C never joins A and C that are told apart.
+
+The candidates of a whole block come from one query per blocking key (a
+lateral join on the key's index), not from one search per partner; the
+merges done while the block is processed (a partner merged into an older
+one, whose values and keys change) are applied to those candidate lists
+and to the email and phone frequencies in memory, so each partner sees the
+partners as they are when its turn comes. The accuracy benchmark
+(``tests/bench/identity/evaluate.py``, ``resolve_batch``) runs the same
+steps on plain records.
 """
 
 from odoo.tools import SQL
 
-from .matching import decide
+from .matching import CANDIDATES_PER_KEY, blocking_keys, resolve
 from .models.res_partner import BLOCKING_COLUMNS
+
+# Candidates fetched per partner and key beyond the resolver's limit: room
+# for the partners archived by the merges of the block.
+CANDIDATE_SLACK = CANDIDATES_PER_KEY
+FREQUENCY_KEYS = (("email", "email_key"), ("phone", "phone_key"))
 
 
 class DedupMatcher:
-    """Finds and scores the candidate pairs of blocks of partners."""
+    """Resolves the partners of blocks one after the other."""
 
-    def __init__(self, env, auto_threshold, review_threshold, candidate_limit=20):
+    def __init__(self, env, auto_threshold, review_threshold, candidate_limit=CANDIDATES_PER_KEY):
         self.env = env
         self.auto_threshold = auto_threshold
         self.review_threshold = review_threshold
         self.candidate_limit = candidate_limit
         self.model = env["retail.identity.field.rule"]._match_model()
-        self.columns = list(BLOCKING_COLUMNS.values())
+        # Reset by each block.
+        self.records = {}  # partner id -> IdentityRecord as it is now
+        self.archived = set()  # merged away during the block
+        # Merged into during the block: {id: its blocking keys now}, and the
+        # other way round {(key, value): ids}.
+        self.changed = {}
+        self.changed_index = {}
+        self.frequencies = {}
+        self.candidate_lists = {}
+        self.rejected = {}
+        self.counted = set()
 
-    def block_pairs(self, partners):
-        """Yield ``(partner, [(candidate, score, decision), ...])`` for each
-        partner of ``partners``, candidates of lower id, best score first."""
+    def resolve_block(self, partners):
+        """Yield ``(partner, resolution, known)`` for each partner of
+        ``partners`` (in id order): its :class:`~.matching.Resolution` among
+        its older candidates, and ``known`` the candidates left out because
+        a person rejected the pair. Before asking for the next partner, the
+        caller reports the merges it made with :meth:`merged`."""
         Partner = self.env["res.partner"]
-        candidates = self._candidate_ids(partners.ids)
-        others = {cid for cids in candidates.values() for cid in cids} - set(partners.ids)
-        everyone = partners | Partner.browse(sorted(others))
-        records = {partner.id: partner._retail_identity_record() for partner in everyone}
-        frequencies = self._frequencies(records.values())
+        partners = partners.sorted("id")
+        self.archived, self.changed, self.changed_index = set(), {}, {}
+        self.candidate_lists = self._candidate_lists(partners.ids)
+        self.rejected = self._rejected_pairs(partners.ids)
+        others = {cid for ids in self.candidate_lists.values() for cid in ids}
+        others |= {rid for ids in self.rejected.values() for rid in ids}
+        everyone = partners | Partner.browse(sorted(others - set(partners.ids)))
+        self.records = {partner.id: partner._retail_identity_record() for partner in everyone}
+        # The partners the frequencies count.
+        self.counted = {
+            partner.id for partner in everyone if partner.active and not partner.parent_id
+        }
+        self.frequencies = Partner._retail_identity_frequencies(
+            [self.records[pid] for pid in partners.ids]
+        )
         for partner in partners:
-            record = records[partner.id]
-            scored = []
-            for candidate_id in sorted(candidates.get(partner.id, ())):
-                score = self.model.score(records[candidate_id], record, frequencies)
-                decision = decide(score, self.auto_threshold, self.review_threshold)
-                scored.append((Partner.browse(candidate_id), score, decision))
-            scored.sort(key=lambda item: -item[1].total)
-            yield partner, scored
+            if partner.id in self.archived:
+                continue
+            candidate_ids, known = self._candidates(partner.id)
+            record = self.records[partner.id]
+            resolution = resolve(
+                record,
+                [(Partner.browse(cid), self.records[cid]) for cid in candidate_ids],
+                self.model,
+                self.auto_threshold,
+                self.review_threshold,
+                self._frequencies_of(partner.id),
+            )
+            yield partner, resolution, known
 
-    def _candidate_ids(self, partner_ids):
-        """``{partner id: {candidate ids}}``: active top-level partners of lower
-        id and the same kind (person or company) and company, sharing at least
-        one blocking key."""
-        candidates = {}
-        for column in self.columns:
+    def merged(self, dst, srcs, values_changed=True):
+        """``srcs`` were merged into ``dst`` (a dry run passes
+        ``values_changed=False``: nobody is written, the sources only leave the
+        candidates)."""
+        for src in srcs:
+            if src.id in self.archived:
+                continue
+            self.archived.add(src.id)
+            self._count(src.id, -1)
+            self.frequencies["total"] = self.frequencies.get("total", 1) - 1
+        if not values_changed:
+            return
+        self._count(dst.id, -1)
+        dst.invalidate_recordset()
+        self.records[dst.id] = dst._retail_identity_record()
+        self._count(dst.id, +1)
+        for item in self.changed.get(dst.id, {}).items():
+            self.changed_index[item].discard(dst.id)
+        keys = self.changed[dst.id] = blocking_keys(self.records[dst.id])
+        for item in keys.items():
+            self.changed_index.setdefault(item, set()).add(dst.id)
+
+    def _count(self, partner_id, sign):
+        """Move the email and phone counts held for ``partner_id``'s values."""
+        record = self.records.get(partner_id)
+        if record is None:
+            return
+        for kind, attribute in FREQUENCY_KEYS:
+            value = getattr(record, attribute)
+            if value and (kind, value) in self.frequencies:
+                self.frequencies[(kind, value)] += sign
+
+    def _frequencies_of(self, partner_id):
+        """The frequencies ``partner_id`` is resolved with: the partners but
+        itself and those a person said it is not, as the resolver counts for
+        a bound customer matched again."""
+        record = self.records[partner_id]
+        frequencies = {"total": self.frequencies.get("total", 0)}
+        holders = [partner_id, *self.rejected.get(partner_id, ())]
+        for kind, attribute in FREQUENCY_KEYS:
+            value = getattr(record, attribute)
+            if not value:
+                continue
+            count = self.frequencies.get((kind, value), 0)
+            for holder in holders:
+                held = self.records.get(holder)
+                if (
+                    held
+                    and getattr(held, attribute) == value
+                    and holder in self.counted
+                    and holder not in self.archived
+                ):
+                    count -= 1
+            frequencies[(kind, value)] = max(count, 0)
+        return frequencies
+
+    def _candidates(self, partner_id):
+        """(candidate ids in id order, count of rejected ones left out): per
+        blocking key, the ``candidate_limit`` most recent active partners of
+        lower id holding the key now."""
+        keys = blocking_keys(self.records[partner_id])
+        rejected = self.rejected.get(partner_id, set())
+        found = set()
+        for key, column in BLOCKING_COLUMNS.items():
+            value = keys.get(key)
+            if not value:
+                continue
+            # fetched at the start of the block, but those merged away since,
+            # and those merged into whose key changed...
+            ids = {
+                cid
+                for cid in self.candidate_lists.get((partner_id, column), ())
+                if cid not in self.archived
+                and (cid not in self.changed or self.changed[cid].get(key) == value)
+            }
+            # ...and those merged into who hold it now
+            ids.update(
+                cid
+                for cid in self.changed_index.get((key, value), ())
+                if cid < partner_id and cid not in self.archived
+            )
+            found.update(sorted(ids, reverse=True)[: self.candidate_limit])
+        return sorted(found - rejected), len(found & rejected)
+
+    def _candidate_lists(self, partner_ids):
+        """``{(partner id, column): [candidate ids]}``: active top-level
+        partners of lower id and of the partner's company (or none) holding
+        the partner's key in ``column``, most recent first, as the resolver's
+        searches (``res.partner._retail_identity_candidates``); companies
+        come too, the scoring tells a person from a company."""
+        self.env["res.partner"].flush_model()
+        lists = {}
+        for column in BLOCKING_COLUMNS.values():
             self.env.cr.execute(
                 SQL(
                     """
@@ -62,23 +193,41 @@ class DedupMatcher:
                                AND q.id < p.id
                                AND q.active
                                AND q.parent_id IS NULL
-                               AND q.is_company IS NOT DISTINCT FROM p.is_company
                                AND (q.company_id IS NULL OR p.company_id IS NULL
                                     OR q.company_id = p.company_id)
                              ORDER BY q.id DESC
                              LIMIT %(limit)s
                       ) c
                      WHERE p.id = ANY(%(ids)s) AND p.%(column)s IS NOT NULL
+                     ORDER BY p.id, c.id DESC
                     """,
                     column=SQL.identifier(column),
-                    limit=self.candidate_limit,
+                    limit=self.candidate_limit + CANDIDATE_SLACK,
                     ids=list(partner_ids),
                 )
             )
             for partner_id, candidate_id in self.env.cr.fetchall():
-                candidates.setdefault(partner_id, set()).add(candidate_id)
-        return candidates
+                lists.setdefault((partner_id, column), []).append(candidate_id)
+        return lists
 
-    def _frequencies(self, records):
-        """How many partners hold each email and phone of ``records``."""
-        return self.env["res.partner"]._retail_identity_frequencies(list(records))
+    def _rejected_pairs(self, partner_ids):
+        """``{partner id: {ids of the partners a person said it is not}}``."""
+        self.env["retail.identity.suggestion"].flush_model(
+            ["state", "partner_a_id", "partner_b_id"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_a_id, partner_b_id
+                  FROM retail_identity_suggestion
+                 WHERE state = 'rejected'
+                   AND (partner_a_id = ANY(%(ids)s) OR partner_b_id = ANY(%(ids)s))
+                """,
+                ids=list(partner_ids),
+            )
+        )
+        rejected = {}
+        for a, b in self.env.cr.fetchall():
+            rejected.setdefault(a, set()).add(b)
+            rejected.setdefault(b, set()).add(a)
+        return rejected

@@ -28,8 +28,14 @@ What it does
     candidate instead); a linked partner takes the record's non-empty
     values, as the base resolver's update does (``--no-update``: it keeps
     its first ones); frequencies are counted over the partners so far;
-  - ``batch``: every pair sharing a blocking key scored once and decided
-    alone, the links joined transitively (what a naive batch dedup does).
+  - ``batch``: the deduplication run with auto-link (``dedup_matcher``): all
+    records are partners; in id order, each one is resolved with
+    ``matching.resolve()`` against the older partners sharing one of its
+    keys (at most ``CANDIDATES_PER_KEY`` per key); a link merges it (and the
+    other partners it links to) into the best one, whose values follow the
+    merge's survivorship rules; frequencies over the partners but itself.
+    ``--batch pairwise``: every pair sharing a key decided alone and the
+    links joined transitively (a naive batch dedup), for comparison.
 * Figures on clusters (union-find): pairwise precision, recall and F1 of the
   auto links alone and of links + suggestions, impure clusters (false
   merges), review pairs per 1000 records, and the blocking recall (true
@@ -217,6 +223,13 @@ def main(argv=None):
         help="import path: a record that links to several partners merges them (as "
         "matching.resolve says), or only suggests them, or ignores them",
     )
+    parser.add_argument(
+        "--batch",
+        choices=["resolve", "pairwise"],
+        default="resolve",
+        help="batch path: the deduplication run's matching.resolve() in id order, or "
+        "every pair decided alone and the links joined transitively",
+    )
     args = parser.parse_args(argv)
 
     rules = load_rules_xml()
@@ -247,8 +260,12 @@ def main(argv=None):
                     bridges=args.bridges,
                     update=not args.no_update,
                 )
+            elif args.batch == "resolve":
+                outcome = evaluate.resolve_batch(
+                    rows, to_record, model, (args.auto, args.review), blocking_keys, resolve
+                )
             else:
-                outcome = evaluate.resolve_batch(records, model, decision, blocking_keys)
+                outcome = evaluate.resolve_batch_pairwise(records, model, decision, blocking_keys)
             seconds = time.perf_counter() - start
             print_figures(name, path, evaluate.figures(truth, outcome), block_recall, seconds)
             analyse(rows, records, outcome, args.auto, args.review, args.show)

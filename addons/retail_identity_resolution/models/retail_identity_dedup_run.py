@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..dedup_matcher import DedupMatcher
+from ..matching import decide
 from .retail_identity_suggestion import CLOSED_STATES
 
 _logger = logging.getLogger(__name__)
@@ -22,8 +23,11 @@ class RetailIdentityDedupRun(models.Model):
     queue_job job per block; each job commits the block's results together
     with the run's progress (the last partner id processed and the counts),
     so a run that is stopped, fails or loses its worker resumes after the
-    last committed block. Each pair is scored once, when its higher id is
-    processed. A dry run writes nothing but its report.
+    last committed block. Each partner is resolved, when its turn comes,
+    against its older candidates as the import path resolves an incoming
+    customer (``matching.resolve``, see ``dedup_matcher``): a pair is never
+    linked alone, so partners told apart are not joined through a third
+    one. A dry run writes nothing but its report.
     """
 
     _name = "retail.identity.dedup.run"
@@ -54,8 +58,9 @@ class RetailIdentityDedupRun(models.Model):
     )
     auto_link = fields.Boolean(
         string="Merge above the auto-link threshold",
-        help="Merge pairs that score above the auto-link threshold (and are not blocked by "
-        "conflicting identifiers) instead of suggesting them for review.",
+        help="Merge each customer into the older one it is, as an import would link it: "
+        "above the auto-link threshold, not blocked by conflicting identifiers, and not "
+        "linkable to several customers told apart (those are suggested for review).",
     )
     backend_id = fields.Many2one(
         "retail.backend",
@@ -302,21 +307,16 @@ class RetailIdentityDedupRun(models.Model):
         counts = dict.fromkeys(("pair", "link", "review", "new", "known", "suggestion", "merge"), 0)
         samples = self.report.get("samples", {}) if self.report else {}
         matcher = self._get_matcher()
-        for partner, pairs in matcher.block_pairs(partners):
-            for candidate, score, decision in pairs:
-                if not partner.active:
-                    break  # merged into an earlier candidate of this block
-                if not candidate.active:
-                    continue  # merged earlier in this block
+        for partner, resolution, known in matcher.resolve_block(partners):
+            counts["known"] += known
+            for candidate, score in resolution.scores:
+                decision = decide(score, self.auto_threshold, self.review_threshold)
                 counts["pair"] += 1
                 counts[decision] += 1
                 if decision != "new":
                     self._add_sample(samples, decision, candidate, partner, score)
-                if decision == "new":
-                    continue
-                outcome = self._apply_pair(candidate, partner, score, decision)
-                if outcome:
-                    counts[outcome] += 1
+            for outcome in self._apply_resolution(partner, resolution, matcher):
+                counts[outcome] += 1
         self.write(
             {
                 "last_partner_id": partners[-1].id,
@@ -338,11 +338,56 @@ class RetailIdentityDedupRun(models.Model):
         """The pair finder and scorer of this run (see ``dedup_matcher``)."""
         return DedupMatcher(self.env, self.auto_threshold, self.review_threshold)
 
-    def _apply_pair(self, older, newer, score, decision):
-        """Suggest or merge one pair (``older.id < newer.id``); return the
-        count it adds to ("known", "suggestion", "merge")."""
+    def _apply_resolution(self, partner, resolution, matcher):
+        """Act on what ``resolve()`` decided for ``partner`` among its older
+        candidates; return the counts it adds to ("known", "suggestion",
+        "merge"), one per pair.
+
+        With auto-link, a "link" merges ``partner`` into the partner it is and
+        the other partners it links to into that one too (the import path's
+        merge of bridged customers); a record linkable to partners told apart
+        is not linked: all are suggested, as the review band. Without
+        auto-link, every pair at the link or review level is suggested."""
+        thresholds = (self.auto_threshold, self.review_threshold)
+        if not self.auto_link:
+            return [
+                self._apply_pair(candidate, partner, score, decision)
+                for candidate, score in resolution.scores
+                if (decision := decide(score, *thresholds)) != "new"
+            ]
+        if resolution.decision != "link":
+            # The review band, and the partners it links to who are told apart.
+            return [
+                self._apply_pair(candidate, partner, score, "review")
+                for candidate, score in resolution.suggest
+            ]
+        best, scores = resolution.partner, dict(resolution.scores)
+        outcomes = [self._apply_pair(best, partner, resolution.score, "link")]
+        if outcomes[0] != "merge":
+            # Not merged (refused, or decided already): the others it links to
+            # are only suggested with it.
+            outcomes += [
+                self._apply_pair(other, partner, scores[other], "review")
+                for other in resolution.merge
+            ]
+            return outcomes
+        merged = partner
+        for other in resolution.merge:
+            if not other.active:
+                continue
+            outcome = self._apply_pair(best, other, scores[other], "link", bridge=partner)
+            outcomes.append(outcome)
+            if outcome == "merge":
+                merged |= other
+        matcher.merged(best, merged, values_changed=not self.dry_run)
+        return outcomes
+
+    def _apply_pair(self, partner, other, score, decision, bridge=None):
+        """Suggest or merge one pair (a merge keeps ``partner``); return the
+        count it adds to ("known", "suggestion", "merge"). ``bridge``: the
+        partner linked to both, for a pair merged because of it."""
         Suggestion = self.env["retail.identity.suggestion"]
-        known = Suggestion._find_pair(older, newer)
+        known = Suggestion._find_pair(partner, other)
         if known.state in CLOSED_STATES:
             return "known"  # merged already, or rejected: never proposed again
         merge = decision == "link" and self.auto_link
@@ -350,10 +395,11 @@ class RetailIdentityDedupRun(models.Model):
             return "known"
         if self.dry_run:
             return "merge" if merge else "suggestion"
-        if merge and self._merge_pair(older, newer, score, known):
+        if merge and self._merge_pair(partner, other, score, known, bridge=bridge):
             return "merge"
         if known:
             return "known"
+        older, newer = (partner, other) if partner.id < other.id else (other, partner)
         Suggestion.sudo().create(
             {
                 "partner_a_id": older.id,
@@ -366,24 +412,32 @@ class RetailIdentityDedupRun(models.Model):
         )
         return "suggestion"
 
-    def _merge_pair(self, older, newer, score, suggestion):
-        """Merge ``newer`` into ``older``; return whether it was merged (a pair
+    def _merge_pair(self, dst, src, score, suggestion, bridge=None):
+        """Merge ``src`` into ``dst``; return whether it was merged (a pair
         the merge refuses, e.g. a contact and its parent, is suggested instead)."""
+        if bridge:
+            reason = self.env._(
+                "Deduplication run %(run)s: %(bridge)s is both %(dst)s and %(src)s "
+                "(score %(score)s with %(src)s).",
+                run=self.name,
+                bridge=bridge.display_name,
+                dst=dst.display_name,
+                src=src.display_name,
+                score=f"{score.total:.1f}",
+            )
+        else:
+            reason = self.env._(
+                "Deduplication run %(run)s (score %(score)s).",
+                run=self.name,
+                score=f"{score.total:.1f}",
+            )
         try:
             with self.env.cr.savepoint():
                 merge = self.env["retail.identity.merge"]._merge_partners(
-                    older,
-                    newer,
-                    suggestion=suggestion or None,
-                    auto=True,
-                    reason=self.env._(
-                        "Deduplication run %(run)s (score %(score)s).",
-                        run=self.name,
-                        score=f"{score.total:.1f}",
-                    ),
+                    dst, src, suggestion=suggestion or None, auto=True, reason=reason
                 )
         except UserError as exc:
-            _logger.info("Run %s: %s not merged into %s: %s", self.id, newer.id, older.id, exc)
+            _logger.info("Run %s: %s not merged into %s: %s", self.id, src.id, dst.id, exc)
             return False
         if suggestion:
             suggestion.write({"state": "confirmed", "merge_id": merge.id})

@@ -121,7 +121,7 @@ class TestDedupRun(RetailCase):
         self.assertEqual(run.block_count, 1)
         first_block_end = run.last_partner_id
         with (
-            patch.object(DedupMatcher, "block_pairs", side_effect=RuntimeError("worker lost")),
+            patch.object(DedupMatcher, "resolve_block", side_effect=RuntimeError("worker lost")),
             self.assertLogs(LOGGER, "ERROR"),
         ):
             self.run_job(run.job_id)
@@ -222,3 +222,94 @@ class TestDedupRun(RetailCase):
         self.assertEqual(run.merge_count, 1)
         self.assertTrue(self.luc_maybe.active, "a review pair is only suggested")
         self.assertEqual(len(self.suggestions(self.luc, self.luc_maybe)), 1)
+
+    def camille(self, **values):
+        """A customer at one address in Nantes, as a channel sent her."""
+        return self.env["res.partner"].create(
+            {
+                "name": "Camille Petit",
+                "street": "27 rue des Olivettes",
+                "zip": "44000",
+                "city": "Nantes",
+                "country_id": self.env.ref("base.fr").id,
+                **values,
+            }
+        )
+
+    def test_auto_link_does_not_chain_customers_told_apart(self):
+        # Two customers of one name at one address, told apart by their
+        # emails and phones (a mother and daughter)...
+        mother = self.camille(email="camille.petit@gmail.com", phone="+33 6 11 22 33 44")
+        daughter = self.camille(email="cpetit44@free.fr", phone="+33 6 55 66 77 88")
+        # ...then a record with the mother's email and the daughter's phone:
+        # it links to each of them alone (mother~record, record~daughter),
+        # but it can't be both.
+        record = self.camille(email="camille.petit@gmail.com", phone="06 55 66 77 88")
+        run = self.new_run(dry_run=False, auto_link=True)
+        run.action_start()
+        self.run_jobs(run)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertTrue(mother.active and daughter.active and record.active, "nobody merged")
+        Merge = self.env["retail.identity.merge"]
+        self.assertFalse(Merge.search([("src_partner_id", "in", (mother | daughter | record).ids)]))
+        for older in (mother, daughter):
+            suggestion = self.suggestions(older, record)
+            self.assertEqual(len(suggestion), 1, "both pairs go to the review queue")
+            self.assertEqual(suggestion.state, "open")
+        self.assertEqual(
+            len(self.suggestions(mother, daughter)), 1, "told apart: at most suggested"
+        )
+        # The Marie pair, elsewhere in the base, is still merged.
+        self.assertFalse(self.marie_again.active)
+
+    def test_auto_link_merges_the_customers_a_record_bridges(self):
+        # The web shop knows her email, the shop her phone; a record with
+        # both proves they are one customer.
+        web = self.camille(email="camille.petit@gmail.com")
+        shop = self.camille(phone="+33 6 11 22 33 44")
+        record = self.camille(email="camille.petit@gmail.com", phone="06 11 22 33 44")
+        run = self.new_run(dry_run=False, auto_link=True)
+        run.action_start()
+        self.run_jobs(run)
+        self.assertEqual(run.state, "done", run.error)
+        survivors = (web | shop | record).filtered("active")
+        self.assertEqual(len(survivors), 1, "the three are one customer")
+        self.assertEqual(run.merge_count, 3, "Marie, and the two Camille merged into one")
+
+    def test_dry_run_reports_the_merges_of_a_live_run(self):
+        self.camille(email="camille.petit@gmail.com", phone="+33 6 11 22 33 44")
+        self.camille(email="cpetit44@free.fr", phone="+33 6 55 66 77 88")
+        self.camille(email="camille.petit@gmail.com", phone="06 55 66 77 88")
+        runs = {}
+        for dry_run in (True, False):
+            run = runs[dry_run] = self.new_run(dry_run=dry_run, auto_link=True)
+            run.action_start()
+            self.run_jobs(run)
+            self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(runs[True].merge_count, runs[False].merge_count)
+        self.assertEqual(runs[True].suggestion_count, runs[False].suggestion_count)
+
+    def test_a_partner_sees_the_merges_made_before_it_in_its_block(self):
+        web = self.camille(email="camille.petit@gmail.com")
+        # Her account again, with her phone: merged into the web customer,
+        # who then has the phone too.
+        account = self.camille(email="camille.petit@gmail.com", phone="+33 6 11 22 33 44")
+        # A shop ticket with her name and phone only: found by the phone the
+        # web customer got from the merge, in the same block or the next one.
+        for block_size in (100, 1):
+            with self.subTest(block_size=block_size), self.env.cr.savepoint() as savepoint:
+                ticket = self.env["res.partner"].create(
+                    {"name": "Camille Petit", "phone": "+33 6 11 22 33 44"}
+                )
+                run = self.new_run(dry_run=False, auto_link=True, block_size=block_size)
+                run.action_start()
+                self.run_jobs(run)
+                self.assertEqual(run.state, "done", run.error)
+                self.assertTrue(web.active)
+                self.assertFalse(account.active)
+                self.assertFalse(ticket.active, "merged into the web customer")
+                merge = self.env["retail.identity.merge"].search(
+                    [("src_partner_id", "=", ticket.id)]
+                )
+                self.assertEqual(merge.dst_partner_id, web)
+                savepoint.rollback()

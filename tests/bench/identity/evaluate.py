@@ -8,13 +8,23 @@ cluster-level figures of the outcome.
   so far; "link" binds it to the best partner (whose values stay as they
   were), otherwise it becomes a partner and every candidate in the review
   band becomes a suggestion.
-* :func:`resolve_batch` is batch deduplication: every pair of records that
-  share a blocking key is scored once (frequencies over all records).
+* :func:`resolve_batch` is batch deduplication (``retail.identity.dedup.run``
+  with auto-link, ``dedup_matcher``): every record is a partner from the
+  start; in id order, each active one is resolved with ``resolve`` against
+  the older active partners sharing one of its keys now (at most ``limit``
+  per key, the most recent), frequencies over the active partners but
+  itself; "link" merges it, and the other partners it links to, into the
+  best one (whose values and keys change as the merge's default
+  survivorship rules say, the records' order standing for their last
+  update); otherwise every pair ``resolve`` suggests is a suggestion.
+  :func:`resolve_batch_pairwise` is the naive batch: every pair sharing a key
+  decided alone and the links joined transitively, for comparison.
 
 Both return auto links and review pairs between record indexes; :func:`figures`
 turns them into clusters (union-find) and compares those with the truth.
 """
 
+from bisect import bisect_left, insort
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -194,9 +204,114 @@ def _suggest(outcome, a, b, total):
         outcome.reviews.append((*pair, total))
 
 
-def resolve_batch(records, model, decision_of, blocking_keys, limit=500):
-    """Batch path: every pair sharing a blocking key (blocks larger than
-    ``limit`` are skipped, as too common to tell anyone apart)."""
+def resolve_batch(
+    rows, to_record, model, thresholds, blocking_keys, resolve, limit=CANDIDATES_PER_KEY
+):
+    """Batch path, as ``retail.identity.dedup.run`` decides with auto-link on
+    (see the module's docstring): no pair is linked alone, so two partners
+    told apart are never joined through a third one."""
+    auto_threshold, review_threshold = thresholds
+    outcome = Outcome()
+    values = [dict(row) for row in rows]
+    current = [to_record(row) for row in rows]
+    active = [True] * len(rows)
+    index = defaultdict(list)  # (key, value) -> active partners holding it, ascending
+    counts = Counter()
+
+    def add(number, sign):
+        for key in blocking_keys(current[number]).items():
+            if sign > 0:
+                insort(index[key], number)
+            else:
+                index[key].remove(number)
+        for kind, value in (
+            ("email", current[number].email_key),
+            ("phone", current[number].phone_key),
+        ):
+            if value:
+                counts[(kind, value)] += sign
+
+    # when each partner was updated last (the survivorship's "most recent"):
+    # in arrival order, then at the run for a partner a merge wrote
+    updated = list(range(len(rows)))
+
+    def merge(dst, src):
+        add(dst, -1)
+        add(src, -1)
+        active[src] = False
+        values[dst] = _survivor(values[dst], values[src], updated[src] > updated[dst])
+        updated[dst] = len(rows)
+        current[dst] = to_record(values[dst])
+        add(dst, +1)
+
+    for number in range(len(rows)):
+        add(number, +1)
+    population = len(rows)
+    for i in range(len(rows)):
+        if not active[i]:
+            continue
+        record = current[i]
+        candidates = set()
+        for key in blocking_keys(record).items():
+            members = index[key]
+            end = bisect_left(members, i)
+            candidates.update(members[max(0, end - limit) : end])
+        frequencies = _frequencies(record, counts, population)
+        for kind, value in (("email", record.email_key), ("phone", record.phone_key)):
+            if value:  # but itself
+                frequencies[(kind, value)] -= 1
+        result = resolve(
+            record,
+            [(j, current[j]) for j in sorted(candidates)],
+            model,
+            auto_threshold,
+            review_threshold,
+            frequencies,
+        )
+        for j, score in result.scores:
+            outcome.scores[(j, i)] = score
+        outcome.compared += len(result.scores)
+        if result.decision == "link":
+            best = result.partner
+            for src in (i, *result.merge):
+                outcome.links.append((min(best, src), max(best, src)))
+                merge(best, src)
+                population -= 1
+            continue
+        for j, score in result.suggest:
+            _suggest(outcome, j, i, score.total)
+    return outcome
+
+
+def _survivor(kept, merged, merged_is_recent):
+    """The values a merge leaves on the kept partner, after the default
+    survivorship rules (``data/retail_identity_survivorship_rule_data.xml``,
+    ``retail.identity.merge._get_surviving_values``): the name by channel
+    priority (no channel here: the kept one's); email, phone and the whole
+    address of the side updated last (``merged_is_recent``); a value always
+    beats none, and a real email a relay one."""
+    values = dict(kept)
+    values["name"] = kept.get("name") or merged.get("name")
+    for names in (("email", "email_is_relay"), ("phone",), ADDRESS_FIELDS):
+        src = {name: merged.get(name) or None for name in names}
+        dst = {name: kept.get(name) or None for name in names}
+        if src == dst or not any(src.values()):
+            continue
+        if names[0] == "email" and src["email"] and dst["email"]:
+            if src["email_is_relay"] and not dst["email_is_relay"]:
+                continue
+            if dst["email_is_relay"] and not src["email_is_relay"]:
+                values.update(src)
+                continue
+        if merged_is_recent or not any(dst.values()):
+            values.update(src)
+    return values
+
+
+def resolve_batch_pairwise(records, model, decision_of, blocking_keys, limit=500):
+    """Naive batch, for comparison: every pair sharing a blocking key
+    (blocks larger than ``limit`` are skipped) scored once and decided alone,
+    the links joined transitively (A~B and B~C join A and C)."""
     outcome = Outcome()
     blocks = defaultdict(list)
     counts = Counter()
