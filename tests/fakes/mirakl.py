@@ -1223,6 +1223,15 @@ class FakeMirakl:
             line["order_line_state"] = "CANCELED"
         self._set_state(order, "CANCELED")
 
+    def _order_line(self, line_id):
+        """(order, line) of an order line id of a request; ORDER_LINE_NOT_FOUND otherwise."""
+        order = self.orders.get(str(line_id).rsplit("-", 1)[0])
+        for line in (order or {}).get("order_lines", []):
+            if line["order_line_id"] == line_id:
+                return order, line
+        message = f"Order line {line_id} not found"
+        raise MiraklError(400, message, "ORDER_LINE_NOT_FOUND", field="order_line_id")
+
     @staticmethod
     def _cancelled(line):
         cancelations = line["cancelations"]
@@ -1243,18 +1252,7 @@ class FakeMirakl:
             if not isinstance(spec, dict):
                 raise MiraklError(400, f"cancelations[{index}] must be an object")
             line_id = spec.get("order_line_id")
-            order = self.orders.get(str(line_id).rsplit("-", 1)[0])
-            line = next(
-                (
-                    li
-                    for li in (order or {}).get("order_lines", [])
-                    if li["order_line_id"] == line_id
-                ),
-                None,
-            )
-            if line is None:
-                message = f"Order line {line_id} not found"
-                raise MiraklError(400, message, "ORDER_LINE_NOT_FOUND", field="order_line_id")
+            order, line = self._order_line(line_id)
             if order["order_state"] != "SHIPPING" or line["order_line_state"] != "SHIPPING":
                 message = (
                     f"Order line {line_id} ({line['order_line_state']}, order "
@@ -1348,18 +1346,7 @@ class FakeMirakl:
             if not isinstance(spec, dict):
                 raise MiraklError(400, f"refunds[{index}] must be an object")
             line_id = spec.get("order_line_id")
-            order = self.orders.get(str(line_id).rsplit("-", 1)[0])
-            line = next(
-                (
-                    li
-                    for li in (order or {}).get("order_lines", [])
-                    if li["order_line_id"] == line_id
-                ),
-                None,
-            )
-            if line is None:
-                message = f"Order line {line_id} not found"
-                raise MiraklError(400, message, "ORDER_LINE_NOT_FOUND", field="order_line_id")
+            order, line = self._order_line(line_id)
             if (
                 order["order_state"] not in REFUNDABLE
                 or line["order_line_state"] in FINAL_LINE_STATES
