@@ -3,11 +3,13 @@ signed webhooks) knows Camille Durand with her email, phone and address; the mar
 (the fake Mirakl, polled) sells to "Camille Durand" behind a relay address and reveals her
 address and phone only at SHIPPING. Real Odoo with 2 workers and the job runner."""
 
+import threading
 import uuid
 
 import pytest
 import requests
 
+from ..conftest import GENERIC_SECRET
 from ..fakes.mirakl import FakeMirakl
 from ..support.odoo_server import query
 from ..support.odoo_server import wait_until as wait
@@ -181,3 +183,78 @@ def test_a_marketplace_buyer_is_merged_into_the_web_customer_when_her_address_ar
         (mirakl_backend,),
     )
     assert bindings == [(web_partner,)], "the marketplace's customer points at her now"
+
+
+def two_channels(server):
+    """Two active generic channels (a web shop and a POS): their webhook URLs."""
+    urls = []
+    for name in ("Web", "POS"):
+        backend_id = server.call(
+            "retail.backend",
+            "create",
+            {
+                "name": f"{name} {uuid.uuid4().hex[:6]}",
+                "code": "generic",
+                "webhook_secret": GENERIC_SECRET,
+            },
+        )
+        server.call("retail.backend", "action_activate", [backend_id])
+        [backend] = server.call("retail.backend", "read", [backend_id], ["webhook_token"])
+        urls.append((backend_id, f"{server.base_url}/retail/webhook/{backend['webhook_token']}"))
+    return urls
+
+
+def test_the_same_new_person_sent_by_two_channels_at_once_is_one_customer(odoo_server):
+    """Each channel knows her under its own id: the base's per-channel lock doesn't
+    serialize them; identity resolution's lock on her email and phone does."""
+    server = odoo_server
+    channels = two_channels(server)
+    people = [f"twin-{uuid.uuid4().hex[:8]}" for _ in range(6)]
+    deliveries = []
+    for index, person in enumerate(people):
+        for backend_id, url in channels:
+            customer = {
+                "external_id": f"{backend_id}-{person}",
+                "email": f"{person}@example.org",
+                "phone": f"+33 6 55 {index:02d} {index:02d} {index:02d}",
+                "first_name": "Alex",
+                "last_name": person.capitalize(),
+                "updated_at": "2026-11-02T09:00:00Z",
+            }
+            body, headers = signed_delivery({"type": "customer.created", "data": customer})
+            deliveries.append((url, body, headers))
+    threads = [
+        threading.Thread(target=requests.post, args=(url,), kwargs={"data": b, "headers": h})
+        for url, b, h in deliveries
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    backend_ids = tuple(backend_id for backend_id, _url in channels)
+    wait(
+        lambda: (
+            query(
+                server,
+                "SELECT count(*) FROM retail_event WHERE backend_id IN %s AND state = 'done'",
+                (backend_ids,),
+            )
+            == [(len(deliveries),)]
+        ),
+        "every delivery imported",
+        server,
+        timeout=120,
+    )
+    customers = query(
+        server,
+        "SELECT email, count(*) FROM res_partner WHERE active AND email IN %s GROUP BY email",
+        (tuple(f"{person}@example.org" for person in people),),
+    )
+    assert sorted(count for _email, count in customers) == [1] * len(people), customers
+    bindings = query(
+        server,
+        "SELECT count(DISTINCT res_id), count(*) FROM retail_binding "
+        "WHERE res_model = 'res.partner' AND backend_id IN %s",
+        (backend_ids,),
+    )
+    assert bindings == [(len(people), 2 * len(people))]

@@ -4,8 +4,9 @@ import phonenumbers
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 
+from odoo.addons.retail_connector_base.exceptions import TransientError
 from odoo.addons.retail_connector_base.schemas import Address
 
 from ..matching import decide, record_from_values, resolve
@@ -83,7 +84,9 @@ class RetailPartnerResolver(models.AbstractModel):
             if partner == bound and partner.active and partner._retail_identity_keys() != keys:
                 partner = self._identity_rematch(backend, partner, event=event)
             return partner
-        match = self._identity_match(backend, self._identity_record(backend, customer))
+        record = self._identity_record(backend, customer)
+        self._identity_lock(record)
+        match = self._identity_match(backend, record)
         decision = self._identity_log(backend, match, customer=customer, event=event)
         resolver = self.with_context(**{DECISION_CONTEXT_KEY: decision.id})
         partner = super(RetailPartnerResolver, resolver)._resolve(backend, customer, event=event)
@@ -157,6 +160,47 @@ class RetailPartnerResolver(models.AbstractModel):
             default_country=backend._get_identity_default_country(),
             email_is_relay=_email_is_relay(customer),
         )
+
+    @api.model
+    def _identity_lock(self, record):
+        """Serialize the resolution of new customers sharing an email or a
+        phone, whatever their channel (two channels may send the same new
+        person at once), and make sure this transaction sees the customers
+        such a concurrent import committed.
+
+        The base's lock only covers one channel's customer. Odoo's snapshot
+        was taken before the lock was granted, so a customer committed
+        meanwhile is looked for from a fresh cursor: if there is one, the job
+        is retried (TransientError) and its new snapshot links to it.
+        """
+        keys = sorted(
+            f"retail.identity/{kind}/{value}"
+            for kind, value in (
+                ("email", None if record.email_is_relay else record.email_key),
+                ("phone", record.phone_key),
+            )
+            if value
+        )
+        if not keys:
+            return
+        for key in keys:
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", key))
+        query = SQL(
+            "SELECT id FROM res_partner WHERE active AND parent_id IS NULL "
+            "AND (retail_email_key = %s OR retail_phone_key = %s)",
+            None if record.email_is_relay else record.email_key,
+            record.phone_key,
+        )
+        self.env.cr.execute(query)
+        seen = {row[0] for row in self.env.cr.fetchall()}
+        with self.env.registry.cursor() as fresh:
+            fresh.execute(query)
+            committed = {row[0] for row in fresh.fetchall()}
+        if committed - seen:
+            raise TransientError(
+                "Another import just created a customer with the same email or phone: "
+                "retried to link to it"
+            )
 
     @api.model
     def _identity_match(self, backend, record, exclude=None):
