@@ -52,6 +52,7 @@ class RetailIdentityDedupRun(models.Model):
         index=True,
     )
     dry_run = fields.Boolean(
+        string="Dry run",
         default=True,
         help="Score every pair and report what a live run would do, without writing "
         "suggestions or merging anyone.",
@@ -83,11 +84,16 @@ class RetailIdentityDedupRun(models.Model):
         readonly=False,
         precompute=True,
     )
-    block_size = fields.Integer(default=1000, required=True, help="Partners per job.")
+    block_size = fields.Integer(
+        string="Block size", default=1000, required=True, help="Partners per job."
+    )
 
     # Progress, written by each block's job with the block's results.
     last_partner_id = fields.Integer(
-        readonly=True, copy=False, help="The partners up to this id are done."
+        string="Done up to partner id",
+        readonly=True,
+        copy=False,
+        help="The partners up to this id are done.",
     )
     max_partner_id = fields.Integer(
         readonly=True, copy=False, help="The run covers the partners up to this id."
@@ -108,8 +114,8 @@ class RetailIdentityDedupRun(models.Model):
     )
     suggestion_count = fields.Integer(string="Suggestions created", readonly=True, copy=False)
     merge_count = fields.Integer(string="Merges", readonly=True, copy=False)
-    started_at = fields.Datetime(readonly=True, copy=False)
-    finished_at = fields.Datetime(readonly=True, copy=False)
+    started_at = fields.Datetime(string="Started", readonly=True, copy=False)
+    finished_at = fields.Datetime(string="Finished", readonly=True, copy=False)
     duration = fields.Float(string="Duration (s)", readonly=True, copy=False)
     error = fields.Text(readonly=True, copy=False)
     job_id = fields.Many2one(
