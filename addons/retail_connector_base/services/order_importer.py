@@ -358,41 +358,42 @@ class RetailOrderImporter(models.AbstractModel):
         decreases = []
         for line_id, sale_line in current.items():
             line = incoming.get(line_id)
-            quantity = float(line.quantity) if line else 0.0
-            rounding = sale_line.product_uom_id.rounding
-            if line and (
-                float_compare(float(line.unit_price), sale_line.price_unit, precision_digits=6)
-                or (
-                    sale_line.display_type != "line_note"
-                    and line.sku
-                    and line.sku
-                    not in (sale_line.product_id.default_code, sale_line.product_id.barcode)
-                )
-            ):
+            if line and not self._same_line_terms(sale_line, line):
                 return None
-            change = float_compare(quantity, sale_line.product_uom_qty, precision_rounding=rounding)
-            if change > 0:
+            quantity = float(line.quantity) if line else 0.0
+            uom = sale_line.product_uom_id
+            change = uom.compare(quantity, sale_line.product_uom_qty)
+            if change > 0 or (change < 0 and uom.compare(quantity, sale_line.qty_delivered) < 0):
                 return None
             if change < 0:
-                if (
-                    float_compare(quantity, sale_line.qty_delivered, precision_rounding=rounding)
-                    < 0
-                ):
-                    return None
                 decreases.append((sale_line, quantity))
+        if not decreases:
+            return None  # the same units, yet the lines differ: e.g. a new discount
         for sale_line, quantity in decreases:
             self._shrink_deliveries(sale_line, sale_line.product_uom_qty - quantity)
             sale_line.product_uom_qty = quantity
-        return (
-            self.env._(
-                "Units cancelled on the channel taken off: %s.",
-                ", ".join(
-                    f"{sale_line.product_id.display_name or sale_line.name} -> {quantity:g}"
-                    for sale_line, quantity in decreases
-                ),
-            )
-            if decreases
-            else self.env._("The channel's lines agree with the order.")
+        return self.env._(
+            "Units cancelled on the channel taken off: %s.",
+            ", ".join(
+                f"{sale_line.product_id.display_name or sale_line.name} -> {quantity:g}"
+                for sale_line, quantity in decreases
+            ),
+        )
+
+    @api.model
+    def _same_line_terms(self, sale_line, line):
+        """Whether the channel's ``line`` still sells what ``sale_line`` does,
+        at the same unit price and discount rate (whatever the quantity)."""
+        if float_compare(float(line.unit_price), sale_line.price_unit, precision_digits=6):
+            return False
+        discount = _discount_percent(line.unit_price * line.quantity, line.discount)
+        if float_compare(discount, sale_line.discount, precision_digits=2):
+            return False
+        product = sale_line.product_id
+        return not (
+            sale_line.display_type != "line_note"
+            and line.sku
+            and line.sku not in (product.default_code, product.barcode)
         )
 
     @api.model

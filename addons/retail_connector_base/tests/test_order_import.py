@@ -307,6 +307,15 @@ class TestOrderImport(RetailCase):
         self.import_order(updated, topic="order.updated")
         self.assertIn("changed the lines after confirmation", order.retail_hold_reason)
 
+    def test_a_discount_given_after_confirmation_is_held(self):
+        self.import_order()
+        order = self.sale_order()
+        updated = canonical_order(updated_at="2026-11-02T12:00:00+01:00")
+        updated["lines"][0]["discount"] = "4.00"
+        self.import_order(updated, topic="order.updated")
+        self.assertEqual(order.order_line[0].discount, 0)
+        self.assertIn("changed the lines after confirmation", order.retail_hold_reason)
+
     def test_cancelling_units_already_delivered_is_held(self):
         self.import_order()
         order = self.sale_order()
