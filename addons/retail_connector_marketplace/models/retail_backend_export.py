@@ -92,6 +92,14 @@ class RetailBackend(models.Model):
 
         The order is read first, so a retry after a lost answer cancels
         nothing twice. Returns what was cancelled ("" when nothing)."""
+        short = order.order_line.filtered(
+            lambda line: (
+                line.retail_line_id
+                and line.product_uom_id.compare(line.qty_delivered, line.product_uom_qty) < 0
+            )
+        )
+        if not short:
+            return ""  # everything ordered was delivered: nothing to read nor cancel
         order_id = order.retail_external_id
         payload = self._mirakl_order(client, order_id)
         if payload is None:
