@@ -11,7 +11,7 @@ import requests
 
 from ..conftest import GENERIC_SECRET
 from ..fakes.mirakl import FakeMirakl
-from ..support.odoo_server import query
+from ..support.odoo_server import query, storable_product
 from ..support.odoo_server import wait_until as wait
 from .test_webhook_pipeline import signed_delivery
 
@@ -41,23 +41,7 @@ def mirakl_backend(odoo_server, marketplace):
             "price_include_override": "tax_included",
         },
     )
-    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
-    product = server.call(
-        "product.product",
-        "create",
-        {"name": "Scarf", "default_code": SKU, "type": "consu", "is_storable": True},
-    )
-    quant = server.call(
-        "stock.quant",
-        "create",
-        {
-            "product_id": product,
-            "location_id": warehouse["lot_stock_id"][0],
-            "inventory_quantity": 5,
-        },
-        context={"inventory_mode": True},
-    )
-    server.call("stock.quant", "action_apply_inventory", [quant])
+    storable_product(server, SKU, 5, name="Scarf")
     backend_id = server.call(
         "retail.backend",
         "create",

@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 
 from ..fakes.mirakl import FakeMirakl
-from ..support.odoo_server import db_connect, query
+from ..support.odoo_server import db_connect, query, storable_product
 from ..support.odoo_server import wait_until as wait_for
 
 MUG, CAP, BOWL = "E2E-IN-MUG", "E2E-IN-CAP", "E2E-IN-BOWL"
@@ -49,25 +49,8 @@ def backend(odoo_server, marketplace):
             "price_include_override": "tax_included",
         },
     )
-    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
     for sku, quantity in ((MUG, 5), (CAP, 0)):
-        product = server.call(
-            "product.product",
-            "create",
-            {"name": sku, "default_code": sku, "type": "consu", "is_storable": True},
-        )
-        if quantity:
-            quant = server.call(
-                "stock.quant",
-                "create",
-                {
-                    "product_id": product,
-                    "location_id": warehouse["lot_stock_id"][0],
-                    "inventory_quantity": quantity,
-                },
-                context={"inventory_mode": True},
-            )
-            server.call("stock.quant", "action_apply_inventory", [quant])
+        storable_product(server, sku, quantity)
     backend_id = server.call(
         "retail.backend",
         "create",
@@ -286,23 +269,7 @@ def bowl(odoo_server, backend):
     """A product with plenty of stock, a carrier and the backend's cancellation reason code,
     for the line cancellation tests."""
     server = odoo_server
-    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
-    product = server.call(
-        "product.product",
-        "create",
-        {"name": BOWL, "default_code": BOWL, "type": "consu", "is_storable": True},
-    )
-    quant = server.call(
-        "stock.quant",
-        "create",
-        {
-            "product_id": product,
-            "location_id": warehouse["lot_stock_id"][0],
-            "inventory_quantity": 50,
-        },
-        context={"inventory_mode": True},
-    )
-    server.call("stock.quant", "action_apply_inventory", [quant])
+    storable_product(server, BOWL, 50)
     service = server.call("product.product", "create", {"name": "Colissimo", "type": "service"})
     carrier = server.call(
         "delivery.carrier", "create", {"name": "Colissimo", "product_id": service}

@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from ..fakes.mirakl import FakeMirakl
+from ..support.odoo_server import set_stock
 from ..support.odoo_server import wait_until as wait
 
 SHIP_SKU = "E2E-OUT-LAMP"
@@ -163,20 +164,11 @@ def test_an_outage_keeps_the_delivery_done_and_ships_later(
 
 
 def test_a_burst_of_stock_changes_is_one_import(odoo_server, stock_backend, stock_marketplace):
-    location = odoo_server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)[0][
-        "lot_stock_id"
-    ][0]
     for sku, quantity in BURST.items():
         product = odoo_server.call(
             "product.product", "create", {"name": sku, "default_code": sku, "is_storable": True}
         )
-        quant = odoo_server.call(
-            "stock.quant",
-            "create",
-            {"product_id": product, "location_id": location, "inventory_quantity": quantity},
-            context={"inventory_mode": True},
-        )
-        odoo_server.call("stock.quant", "action_apply_inventory", [quant])
+        set_stock(odoo_server, product, quantity)
 
     def burst_imports():
         return [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..fakes.shopify import FakeShopify
+from ..support.odoo_server import set_stock
 from ..support.odoo_server import wait_until as wait
 
 SAMPLES = Path(__file__).resolve().parents[2] / "addons/retail_connector_shopify/tests/samples"
@@ -134,17 +135,8 @@ def test_a_burst_of_stock_changes_is_one_coalesced_call(odoo_server, store, shop
         "create",
         {"name": "Burst", "default_code": "STOCK-BURST", "is_storable": True},
     )
-    location = odoo_server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)[0][
-        "lot_stock_id"
-    ][0]
     for quantity in (3, 5, 8, 13, 21):
-        quant = odoo_server.call(
-            "stock.quant",
-            "create",
-            {"product_id": product, "location_id": location, "inventory_quantity": quantity},
-            context={"inventory_mode": True},
-        )
-        odoo_server.call("stock.quant", "action_apply_inventory", [quant])
+        set_stock(odoo_server, product, quantity)
     calls = wait(
         lambda: [c for c in shop.inventory_set_calls if c.get("applied")], server=odoo_server
     )

@@ -199,3 +199,33 @@ def wait_until(check, what="the condition", server=None, timeout=60, interval=0.
             return result
         time.sleep(interval)
     raise AssertionError(f"{what}: not in time\n{server.log() if server else ''}")
+
+
+def set_stock(server, product_id, quantity):
+    """Set ``product_id``'s quantity on hand in the first warehouse, as an inventory
+    adjustment does (its stock moves trigger what real ones would)."""
+    [warehouse] = server.call("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)
+    quant = server.call(
+        "stock.quant",
+        "create",
+        {
+            "product_id": product_id,
+            "location_id": warehouse["lot_stock_id"][0],
+            "inventory_quantity": quantity,
+        },
+        context={"inventory_mode": True},
+    )
+    server.call("stock.quant", "action_apply_inventory", [quant])
+
+
+def storable_product(server, sku, quantity=0, name=None):
+    """A new storable product with ``sku`` as its internal reference and ``quantity`` on
+    hand; returns its id."""
+    product_id = server.call(
+        "product.product",
+        "create",
+        {"name": name or sku, "default_code": sku, "type": "consu", "is_storable": True},
+    )
+    if quantity:
+        set_stock(server, product_id, quantity)
+    return product_id
