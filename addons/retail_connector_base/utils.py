@@ -20,6 +20,18 @@ def permanent_error_from_pydantic(exc, prefix=()):
     return PermanentError(message, path=field_path((*prefix, *first["loc"])) or None)
 
 
+def format_age(delta):
+    """A ``timedelta`` as a person reads an age: ``42 s``, ``5 min``, ``3 h 2 min``, ``4 days``."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{delta.days} days"
+
+
 def lower_headers(headers):
     """Return a plain dict of ``headers`` with lower-cased names."""
     return {name.lower(): value for name, value in headers.items()}

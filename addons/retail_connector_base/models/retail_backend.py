@@ -1,9 +1,14 @@
 import base64
+import logging
 import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
 
 from ..adapters import get_adapter_class, standard_webhooks
 from ..backend_settings import BackendSettings
@@ -15,7 +20,11 @@ from ..const import (
     PARTNER_FIELD_GROUPS,
     PENDING_EVENT_STATES,
 )
-from ..exceptions import PermanentError
+from ..exceptions import PermanentError, TransientError
+from ..polling import POLL_STREAM
+from ..utils import format_age
+
+_logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 
@@ -76,6 +85,7 @@ class RetailBackend(models.Model):
     support_stock_export = fields.Boolean(compute="_compute_feature_support")
     support_cancellation_export = fields.Boolean(compute="_compute_feature_support")
     support_refund_export = fields.Boolean(compute="_compute_feature_support")
+    support_polling = fields.Boolean(compute="_compute_feature_support")
     export_fulfillment = fields.Boolean(
         string="Send deliveries to the channel",
         default=True,
@@ -124,6 +134,25 @@ class RetailBackend(models.Model):
         help="Raw bodies of processed events are erased after this many days; the event rows stay.",
     )
 
+    # Polling (channels that support it): what webhooks missed, or all of it
+    poll_interval_minutes = fields.Integer(
+        string="Poll every (minutes)",
+        default=5,
+        required=True,
+        help="How often the channel is asked for what changed.",
+    )
+    poll_overlap_minutes = fields.Integer(
+        string="Poll overlap (minutes)",
+        default=10,
+        required=True,
+        help="Each poll reads again this much before the cursor, for updates the channel "
+        "indexed late; what was already received is not stored twice.",
+    )
+    poll_cursor_ids = fields.One2many("retail.poll.cursor", "backend_id", string="Poll cursors")
+    poll_cursor = fields.Datetime(string="Polled up to", compute="_compute_poll_status")
+    poll_last_at = fields.Datetime(string="Last poll", compute="_compute_poll_status")
+    poll_last_result = fields.Char(string="Last poll result", compute="_compute_poll_status")
+
     # Defaults for imported orders
     team_id = fields.Many2one("crm.team", string="Sales team", check_company=True)
     user_id = fields.Many2one("res.users", string="Salesperson")
@@ -167,6 +196,12 @@ class RetailBackend(models.Model):
     _max_attempts_positive = models.Constraint(
         "CHECK(max_attempts > 0)", "A backend needs at least one processing attempt."
     )
+    _poll_interval_positive = models.Constraint(
+        "CHECK(poll_interval_minutes >= 1)", "Polls run at most once a minute."
+    )
+    _poll_overlap_positive = models.Constraint(
+        "CHECK(poll_overlap_minutes >= 0)", "The poll overlap can't be negative."
+    )
 
     def _get_partner_update_fields(self):
         """Names of the customer fields this channel may overwrite."""
@@ -192,6 +227,15 @@ class RetailBackend(models.Model):
             backend.support_stock_export = False
             backend.support_cancellation_export = False
             backend.support_refund_export = False
+            backend.support_polling = False
+
+    @api.depends("poll_cursor_ids.cursor", "poll_cursor_ids.last_run_at")
+    def _compute_poll_status(self):
+        for backend in self:
+            cursor = backend.poll_cursor_ids.filtered(lambda c: c.stream == POLL_STREAM)[:1]
+            backend.poll_cursor = cursor.cursor
+            backend.poll_last_at = cursor.last_run_at
+            backend.poll_last_result = cursor.last_result
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
@@ -228,7 +272,7 @@ class RetailBackend(models.Model):
             backlog, oldest = pending.get(backend.id, (0, False))
             backend.event_backlog = backlog
             backend.oldest_pending_at = oldest
-            backend.oldest_pending_age = _format_age(now - oldest) if oldest else False
+            backend.oldest_pending_age = format_age(now - oldest) if oldest else False
 
     # Settings and adapters
 
@@ -313,6 +357,109 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return get_adapter_class(self.code)(self._get_settings())
 
+    # Polling: one loop for every channel, around the _poll_fetch hook
+
+    @api.model
+    def _cron_poll(self):
+        """Queue a poll of every active backend that polls and whose interval
+        has passed, each in its batch channel (a slow channel never holds the
+        cron)."""
+        now = fields.Datetime.now()
+        for backend in self.search([("state", "=", "active")]).filtered("support_polling"):
+            last = backend.poll_last_at
+            if last and last > now - timedelta(minutes=max(backend.poll_interval_minutes, 1)):
+                continue
+            backend._queue_poll()
+
+    def action_poll_now(self):
+        """Poll now, without waiting for the cron."""
+        for backend in self.filtered(lambda b: b.state == "active" and b.support_polling):
+            backend._queue_poll(force=True)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": self.env._("Poll queued.")},
+        }
+
+    def _queue_poll(self, force=False):
+        self.ensure_one()
+        return self.with_delay(
+            channel=self._get_job_channel("batch"),
+            identity_key=identity_exact,
+            description=f"Poll the {self.code} channel of {self.name}",
+        )._poll(force=force)
+
+    def _poll(self, force=False, stream=POLL_STREAM):
+        """Job: store what the channel changed since the cursor (minus the
+        overlap) as events of source ``poll``, through the same event store
+        and idempotency as webhooks; move the cursor to the latest update.
+
+        :param force: poll even if the last poll is less than an interval ago
+        :return: a summary for the job's result
+        """
+        self.ensure_one()
+        if self.state != "active" or not self.support_polling:
+            return "Not an active backend that polls: nothing polled."
+        cursor = self.env["retail.poll.cursor"]._get(self, stream)
+        now = fields.Datetime.now()
+        interval = timedelta(minutes=max(self.poll_interval_minutes, 1))
+        if not force and cursor.last_run_at and cursor.last_run_at > now - interval:
+            return "Polled less than an interval ago: skipped."
+        if not self._try_lock(f"poll-{stream}"):
+            return "Another poll of this backend is running."
+        since = (cursor.cursor or self.create_date) - timedelta(minutes=self.poll_overlap_minutes)
+        try:
+            seen, stored, newest = cursor._store(self._poll_fetch(since, stream))
+        except TransientError as exc:
+            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+        result = self.env._(
+            "%(seen)s %(what)s updated since %(since)s, %(stored)s new events.",
+            seen=seen,
+            what=self._get_poll_label(stream),
+            since=since,
+            stored=stored,
+        )
+        cursor._record_run(now, result, newest)
+        _logger.info("Poll of backend %s (%s): %s", self.id, stream, result)
+        return result
+
+    def _poll_fetch(self, since, stream=POLL_STREAM):
+        """Hook: yield a :class:`~..polling.PolledRecord` for each change of
+        ``stream`` the channel made since ``since`` (a naive UTC datetime).
+
+        :raise TransientError: when the channel is unavailable (the poll job
+            is retried)
+        """
+        raise PermanentError(f"Channel {self.code} can't be polled")
+
+    def _get_poll_label(self, stream):
+        """Hook: what a poll of ``stream`` reads, in its summary."""
+        return stream
+
+    def _try_lock(self, what):
+        """Whether this transaction got this backend's ``what`` lock (one poll
+        of a backend at a time...); released when the transaction ends."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                f"retail.backend/{self.id}/{what}",
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    # Runtime state (tokens, running operations): never on the configuration
+
+    def _get_runtime_value(self, key, default=None):
+        """The runtime value ``key`` of this backend (see ``retail.backend.runtime``)."""
+        self.ensure_one()
+        return self.env["retail.backend.runtime"]._read_values(self, [key]).get(key, default)
+
+    def _set_runtime_values(self, values):
+        """Keep ``{key: value}`` for this backend's next jobs (``None`` removes)."""
+        self.ensure_one()
+        self.env["retail.backend.runtime"]._write_values(self, values)
+
     # State changes
 
     def action_activate(self):
@@ -365,14 +512,3 @@ class RetailBackend(models.Model):
             raise UserError(
                 self.env._("A backend with events can't be deleted; archive it instead.")
             )
-
-
-def _format_age(delta):
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if delta < timedelta(days=2):
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{delta.days} days"

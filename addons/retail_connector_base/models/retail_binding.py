@@ -32,6 +32,26 @@ class RetailBinding(models.Model):
             binding.display_name = f"{binding.backend_id.name}: {binding.external_id}"
 
     @api.model
+    def _get_applied_updates(self, backend, keys):
+        """``{(res_model, external_id): channel update applied}`` of the
+        bindings of ``backend`` among ``keys`` (pairs; ``None`` ids ignored)."""
+        by_model = {}
+        for res_model, external_id in keys:
+            if res_model and external_id:
+                by_model.setdefault(res_model, []).append(external_id)
+        applied = {}
+        for res_model, external_ids in by_model.items():
+            for binding in self.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", res_model),
+                    ("external_id", "in", external_ids),
+                ]
+            ):
+                applied[(res_model, binding.external_id)] = binding.external_updated_at
+        return applied
+
+    @api.model
     def _lock(self, backend, res_model, key):
         """Serialize the import of one channel record across workers.
 

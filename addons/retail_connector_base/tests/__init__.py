@@ -1,6 +1,7 @@
 from . import test_adapters
 from . import test_order_import
 from . import test_outbox
+from . import test_polling
 from . import test_refund_import
 from . import test_backend
 from . import test_event_processing

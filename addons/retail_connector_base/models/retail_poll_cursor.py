@@ -1,0 +1,93 @@
+import itertools
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..polling import POLL_CHUNK, newer
+
+
+class RetailPollCursor(models.Model):
+    """How far a backend's poll has read a stream of the channel.
+
+    Runtime state, kept off the backend's configuration: a poll writes here,
+    never on ``retail.backend`` (whose writes drop every worker's cached
+    webhook settings).
+    """
+
+    _name = "retail.poll.cursor"
+    _description = "Retail Poll Cursor"
+    _order = "backend_id, stream"
+
+    backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    stream = fields.Char(required=True, default="orders", help="What is polled, e.g. orders.")
+    cursor = fields.Datetime(
+        string="Polled up to",
+        help="The channel's latest update seen; the next poll reads from there minus the "
+        "backend's overlap. Empty: since the backend's creation.",
+    )
+    last_run_at = fields.Datetime(string="Last poll", readonly=True)
+    last_result = fields.Char(string="Last poll result", readonly=True)
+
+    _backend_stream_uniq = models.Constraint(
+        "UNIQUE(backend_id, stream)", "One cursor per backend and stream."
+    )
+
+    @api.model
+    def _get(self, backend, stream):
+        """The cursor of ``backend``'s ``stream``, created when missing."""
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retail_poll_cursor (backend_id, company_id, stream,
+                                                create_uid, create_date, write_uid, write_date)
+                VALUES (%s, %s, %s, %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                ON CONFLICT (backend_id, stream) DO NOTHING
+                """,
+                backend.id,
+                backend.company_id.id,
+                stream,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        if self.env.cr.rowcount:
+            backend.invalidate_recordset(["poll_cursor_ids"])
+        return self.search([("backend_id", "=", backend.id), ("stream", "=", stream)], limit=1)
+
+    def _record_run(self, run_at, result, newest=None):
+        """Note a poll's time and summary; move the cursor forward only."""
+        self.ensure_one()
+        values = {"last_run_at": run_at, "last_result": result}
+        if newest and (not self.cursor or newest > self.cursor):
+            values["cursor"] = newest
+        self.write(values)
+
+    def _store(self, records):
+        """Store polled ``records`` (:class:`~..polling.PolledRecord`) as
+        events of source ``poll``, except changes their bindings already
+        have; the cursor itself moves in :meth:`_record_run`.
+
+        :return: ``(seen, stored, newest update)``
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        settings = backend._get_settings()
+        Event = self.env["retail.event"]
+        seen = stored = 0
+        newest = None
+        for chunk in itertools.batched(records, POLL_CHUNK):
+            applied = self.env["retail.binding"]._get_applied_updates(
+                backend, [(record.res_model, record.external_id) for record in chunk]
+            )
+            for record in chunk:
+                seen += 1
+                newest = newer(newest, record.updated_at)
+                known = applied.get((record.res_model, record.external_id))
+                if known and known >= record.updated_at:
+                    continue
+                if Event._insert_idempotent(
+                    settings, record.event_values, record.body, source="poll"
+                ):
+                    stored += 1
+        return seen, stored, newest
