@@ -1,9 +1,7 @@
 import hashlib
 import json
-from decimal import Decimal
 
 from odoo import api, models
-from odoo.tools import float_compare, float_is_zero
 
 ORDER_MODEL = "sale.order"
 
@@ -66,7 +64,7 @@ class RetailOrderImporter(models.AbstractModel):
                 "fiscal_position_id": False,
             }
         )
-        lines, line_holds = self._line_commands(backend, order)
+        lines, line_holds = self.env["retail.order.line.builder"]._line_commands(backend, order)
         values["order_line"] = lines
         values["retail_lines_signature"] = lines_signature(order)
         holds += line_holds
@@ -87,7 +85,7 @@ class RetailOrderImporter(models.AbstractModel):
         or tax already explains any difference.
         """
         holds = holds + self._channel_holds(sale_order, order)
-        holds = holds or self._total_holds(sale_order, order)
+        holds = holds or self.env["retail.order.total.checker"]._holds(sale_order, order)
         sale_order.retail_hold_reason = "\n".join(holds) or False
         if order.cancelled_at:
             self._cancel(sale_order, order)
@@ -171,127 +169,6 @@ class RetailOrderImporter(models.AbstractModel):
             )
         return pricelist, None
 
-    # Lines
-
-    @api.model
-    def _line_commands(self, backend, order):
-        """``order_line`` create commands and the holds the lines raise."""
-        holds = []
-        commands = []
-        taxes = self.env["retail.tax.matcher"]
-        for line in order.lines:
-            product = self._find_product(backend, line)
-            if not product:
-                holds.append(
-                    self.env._(
-                        "Unknown SKU %(sku)s (%(name)s): create the product, then retry.",
-                        sku=line.sku or line.barcode or "-",
-                        name=line.name,
-                    )
-                )
-                commands.append(self._note_command(line))
-                continue
-            tax_ids, tax_hold = taxes._match(backend, line.tax_lines, order.taxes_included)
-            if tax_hold:
-                holds.append(tax_hold)
-            commands.append(
-                (0, 0, self._line_values(product, line, tax_ids, retail_line_id=line.external_id))
-            )
-        for shipping in order.shipping_lines:
-            tax_ids, tax_hold = taxes._match(backend, shipping.tax_lines, order.taxes_included)
-            if tax_hold:
-                holds.append(tax_hold)
-            product = self.env.ref("retail_connector_base.product_retail_shipping")
-            commands.append(
-                (
-                    0,
-                    0,
-                    {
-                        "product_id": product.id,
-                        "name": shipping.title,
-                        "product_uom_qty": 1,
-                        "price_unit": float(shipping.price),
-                        "discount": _discount_percent(shipping.price, shipping.discount),
-                        "tax_ids": [(6, 0, tax_ids)],
-                    },
-                )
-            )
-        for discount in order.discount_lines:
-            tax_ids, tax_hold = taxes._match(backend, discount.tax_lines, order.taxes_included)
-            if tax_hold:
-                holds.append(tax_hold)
-            product = self.env.ref("retail_connector_base.product_retail_discount")
-            commands.append(
-                (
-                    0,
-                    0,
-                    {
-                        "product_id": product.id,
-                        "name": discount.title,
-                        "product_uom_qty": 1,
-                        "price_unit": -float(discount.amount),
-                        "tax_ids": [(6, 0, tax_ids)],
-                    },
-                )
-            )
-        return commands, holds
-
-    @api.model
-    def _line_values(self, product, line, tax_ids, **extra):
-        return {
-            "product_id": product.id,
-            "name": line.name,
-            "product_uom_qty": float(line.quantity),
-            "price_unit": float(line.unit_price),
-            "discount": _discount_percent(line.unit_price * line.quantity, line.discount),
-            "tax_ids": [(6, 0, tax_ids)],
-            **extra,
-        }
-
-    @api.model
-    def _note_command(self, line):
-        return (
-            0,
-            0,
-            {
-                "display_type": "line_note",
-                "name": self.env._(
-                    "Unknown SKU %(sku)s: %(qty)s x %(name)s at %(price)s",
-                    sku=line.sku or line.barcode or "-",
-                    qty=line.quantity,
-                    name=line.name,
-                    price=line.unit_price,
-                ),
-                "retail_line_id": line.external_id,
-            },
-        )
-
-    @api.model
-    def _find_product(self, backend, line):
-        """The product a line sells: by SKU (internal reference), then barcode."""
-        Product = self.env["product.product"].with_context(active_test=True)
-        company_domain = [("company_id", "in", (False, backend.company_id.id))]
-        for field_name, value in (
-            ("default_code", line.sku),
-            ("barcode", line.barcode or line.sku),
-        ):
-            if not value:
-                continue
-            product = Product.search([(field_name, "=", value), *company_domain], limit=1)
-            if product:
-                return product
-        if backend.create_missing_products and line.sku:
-            return Product.create(
-                {
-                    "name": line.name,
-                    "default_code": line.sku,
-                    "type": "consu",
-                    "list_price": float(line.unit_price),
-                    "company_id": False,
-                }
-            )
-        return Product
-
     # Updates
 
     @api.model
@@ -358,7 +235,7 @@ class RetailOrderImporter(models.AbstractModel):
         decreases = []
         for line_id, sale_line in current.items():
             line = incoming.get(line_id)
-            if line and not self._same_line_terms(sale_line, line):
+            if line and not self.env["retail.order.line.builder"]._same_line_terms(sale_line, line):
                 return None
             quantity = float(line.quantity) if line else 0.0
             uom = sale_line.product_uom_id
@@ -378,22 +255,6 @@ class RetailOrderImporter(models.AbstractModel):
                 f"{sale_line.product_id.display_name or sale_line.name} -> {quantity:g}"
                 for sale_line, quantity in decreases
             ),
-        )
-
-    @api.model
-    def _same_line_terms(self, sale_line, line):
-        """Whether the channel's ``line`` still sells what ``sale_line`` does,
-        at the same unit price and discount rate (whatever the quantity)."""
-        if float_compare(float(line.unit_price), sale_line.price_unit, precision_digits=6):
-            return False
-        discount = _discount_percent(line.unit_price * line.quantity, line.discount)
-        if float_compare(discount, sale_line.discount, precision_digits=2):
-            return False
-        product = sale_line.product_id
-        return not (
-            sale_line.display_type != "line_note"
-            and line.sku
-            and line.sku not in (product.default_code, product.barcode)
         )
 
     @api.model
@@ -427,7 +288,7 @@ class RetailOrderImporter(models.AbstractModel):
     def _rebuild_draft(self, backend, sale_order, order):
         """A quotation (usually held) takes the channel's version whole."""
         values, holds = self._order_values(backend, order)
-        lines, line_holds = self._line_commands(backend, order)
+        lines, line_holds = self.env["retail.order.line.builder"]._line_commands(backend, order)
         # Writing an unchanged company would still recompute the lines' taxes
         # from the products: only what changed is written, lines last.
         values.pop("company_id")
@@ -464,45 +325,6 @@ class RetailOrderImporter(models.AbstractModel):
             reasons.append(reason)
         sale_order.retail_hold_reason = "\n".join(reasons)
 
-    # Totals
-
-    @api.model
-    def _total_holds(self, sale_order, order):
-        """A hold when Odoo's amounts differ from the channel's by a cent or more."""
-        currency = sale_order.currency_id
-        totals = order.totals
-        untaxed = totals.untaxed if totals.untaxed is not None else totals.total - totals.tax
-        quantum = Decimal(1).scaleb(-currency.decimal_places)
-        differences = [
-            (label, Decimal(str(odoo)).quantize(quantum), channel.quantize(quantum))
-            for label, odoo, channel in (
-                (self.env._("untaxed"), sale_order.amount_untaxed, untaxed),
-                (self.env._("tax"), sale_order.amount_tax, totals.tax),
-                (self.env._("total"), sale_order.amount_total, totals.total),
-            )
-            if float_compare(odoo, float(channel), precision_rounding=currency.rounding)
-        ]
-        if not differences:
-            return []
-        details = "; ".join(
-            self.env._(
-                "%(label)s: channel %(channel)s, Odoo %(odoo)s (difference %(diff)s)",
-                label=label,
-                channel=channel,
-                odoo=odoo,
-                diff=odoo - channel,
-            )
-            for label, odoo, channel in differences
-        )
-        return [
-            self.env._(
-                "Odoo's amounts differ from the channel's (%(currency)s): %(details)s. "
-                "Check the taxes and discounts, then retry.",
-                currency=currency.name,
-                details=details,
-            )
-        ]
-
 
 def _changed(record, field_name, value):
     current = record[field_name]
@@ -518,10 +340,3 @@ def lines_signature(order):
         for line in order.lines
     )
     return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
-
-
-def _discount_percent(gross, discount):
-    """Line discount as Odoo's percentage."""
-    if not gross or float_is_zero(float(discount), precision_digits=6):
-        return 0.0
-    return float(discount * 100 / gross)
