@@ -1,18 +1,16 @@
 import logging
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..dedup_matcher import DedupMatcher
+from ..dedup_report import add_sample, render_report
 from ..matching import decide
 from .retail_identity_suggestion import CLOSED_STATES
 
 _logger = logging.getLogger(__name__)
 
-SAMPLES_PER_DECISION = 10
 BATCH_CHANNEL_XMLID = "retail_connector_base.queue_job_channel_retail_batch"
 
 
@@ -320,7 +318,7 @@ class RetailIdentityDedupRun(models.Model):
                 counts["pair"] += 1
                 counts[decision] += 1
                 if decision != "new":
-                    self._add_sample(samples, decision, candidate, partner, score)
+                    add_sample(samples, decision, candidate, partner, score)
             for outcome in self._apply_resolution(partner, resolution, matcher):
                 counts[outcome] += 1
         self.write(
@@ -449,21 +447,6 @@ class RetailIdentityDedupRun(models.Model):
             suggestion.write({"state": "confirmed", "merge_id": merge.id})
         return True
 
-    @api.model
-    def _add_sample(self, samples, decision, older, newer, score):
-        bucket = samples.setdefault(decision, [])
-        if len(bucket) >= SAMPLES_PER_DECISION:
-            return
-        bucket.append(
-            {
-                "partner_ids": [older.id, newer.id],
-                "names": [older.display_name, newer.display_name],
-                "score": round(score.total, 2),
-                "blocked": score.blocked,
-                "explanation": score.explain(),
-            }
-        )
-
     # Report
 
     def _render_report(self):
@@ -484,38 +467,15 @@ class RetailIdentityDedupRun(models.Model):
                 self.merge_count,
             ),
         ]
-        html = Markup('<table class="table table-sm o_retail_dedup_counts"><tbody>')
-        for label, value in rows:
-            html += Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (label, value)
-        html += Markup("</tbody></table>")
         samples = (self.report or {}).get("samples", {})
-        for decision in ("link", "review"):
-            if not samples.get(decision):
-                continue
-            title = (
-                self.env._("Sample pairs above the auto-link threshold")
-                if decision == "link"
-                else self.env._("Sample pairs in the review band")
-            )
-            html += Markup("<h4>%s</h4>") % title
-            html += Markup(
-                '<table class="table table-sm"><thead><tr><th>%s</th><th>%s</th>'
-                "<th class='text-end'>%s</th><th>%s</th></tr></thead><tbody>"
-            ) % (
-                self.env._("Partner"),
-                self.env._("Partner"),
-                self.env._("Score"),
-                self.env._("Why"),
-            )
-            for sample in samples[decision]:
-                why = "; ".join(
-                    f"{item.get('field')}: {item.get('outcome')} ({item.get('weight', 0):+.1f})"
-                    for item in sample.get("explanation") or []
-                )
-                if sample.get("blocked"):
-                    why = f"{sample['blocked']}. {why}"
-                html += Markup(
-                    "<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td>%s</td></tr>"
-                ) % (*sample["names"], sample["score"], why)
-            html += Markup("</tbody></table>")
-        return html
+        titles = {
+            "link": self.env._("Sample pairs above the auto-link threshold"),
+            "review": self.env._("Sample pairs in the review band"),
+        }
+        headers = (
+            self.env._("Partner"),
+            self.env._("Partner"),
+            self.env._("Score"),
+            self.env._("Why"),
+        )
+        return render_report(rows, samples, titles, headers)
