@@ -1,2 +1,3 @@
 from . import normalize
 from . import models
+from . import services

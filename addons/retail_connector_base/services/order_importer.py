@@ -54,7 +54,7 @@ class RetailOrderImporter(models.AbstractModel):
     @api.model
     def _create_order(self, event, order):
         backend = event.backend_id
-        values, holds = self._order_values(backend, order)
+        values, holds = self._order_values(backend, order, event=event)
         values.update(
             {
                 "retail_backend_id": backend.id,
@@ -102,12 +102,13 @@ class RetailOrderImporter(models.AbstractModel):
         return []
 
     @api.model
-    def _order_values(self, backend, order):
-        """Header values of the sale order and the holds they raise."""
+    def _order_values(self, backend, order, event=None):
+        """Header values of the sale order and the holds they raise; ``event``
+        (the one applied) is handed to the customer's resolution."""
         holds = []
         resolver = self.env["retail.partner.resolver"]
         customer = resolver._customer_of_order(order)
-        partner = resolver._resolve(backend, customer)
+        partner = resolver._resolve(backend, customer, event=event)
         invoice = resolver._resolve_address(backend, partner, order.billing_address, "invoice")
         shipping = resolver._resolve_address(
             backend, partner, order.shipping_address or order.billing_address, "delivery"
@@ -184,13 +185,13 @@ class RetailOrderImporter(models.AbstractModel):
         if sale_order.state == "cancel":
             return self.env._("Order %s is cancelled: status updated.", sale_order.name)
         if sale_order.state in ("draft", "sent"):
-            return self._rebuild_draft(backend, sale_order, order)
+            return self._rebuild_draft(backend, sale_order, order, event=event)
         notes = []
         if order.cancelled_at:
             self._cancel(sale_order, order)
             return self.env._("Order %s cancelled on the channel.", sale_order.name)
         shipped = sale_order._retail_is_shipped()
-        values, _holds = self._order_values(backend, order)
+        values, _holds = self._order_values(backend, order, event=event)
         addresses = {
             key: values[key]
             for key in ("partner_invoice_id", "partner_shipping_id")
@@ -285,9 +286,9 @@ class RetailOrderImporter(models.AbstractModel):
             excess = 0
 
     @api.model
-    def _rebuild_draft(self, backend, sale_order, order):
+    def _rebuild_draft(self, backend, sale_order, order, event=None):
         """A quotation (usually held) takes the channel's version whole."""
-        values, holds = self._order_values(backend, order)
+        values, holds = self._order_values(backend, order, event=event)
         lines, line_holds = self.env["retail.order.line.builder"]._line_commands(backend, order)
         # Writing an unchanged company would still recompute the lines' taxes
         # from the products: only what changed is written, lines last.

@@ -31,7 +31,7 @@ class RetailPartnerResolver(models.AbstractModel):
     """Turns canonical customers and addresses into ``res.partner`` records.
 
     Every channel goes through here; identity resolution plugs into
-    :meth:`_lookup_partner`.
+    :meth:`_resolve` and :meth:`_lookup_partner`.
     """
 
     _name = "retail.partner.resolver"
@@ -59,6 +59,9 @@ class RetailPartnerResolver(models.AbstractModel):
 
         An existing partner is updated with the fields the backend lets the
         channel own, and only with values the channel actually sent.
+        ``event``: the ``retail.event`` being applied (a customer's own, or the
+        order's), passed on by every importer; the binding records it, and
+        overrides (identity resolution) may name it in what they log.
         """
         Binding = self.env["retail.binding"]
         lock_key = customer.external_id or email_normalize(customer.email or "")

@@ -1,6 +1,15 @@
 from odoo import api, fields, models
+from odoo.tools import email_normalize
 from odoo.tools.sql import drop_index
 
+from ..consent import (
+    CONSENT_CHANNELS,
+    CONSENT_SELECTION,
+    OPT_IN,
+    OPT_OUT,
+    ConsentState,
+    apply_statement,
+)
 from ..matching import CANDIDATES_PER_KEY, blocking_keys, record_from_values
 
 # matching.blocking_keys() name -> the stored res.partner column holding it.
@@ -22,7 +31,17 @@ def _key_index(column):
     return models.Index(f"({column}, id) WHERE {column} {_CANDIDATE_WHERE}")
 
 
+def _consent_field_names(channel):
+    prefix = f"retail_{channel}_consent"
+    return prefix, f"{prefix}_backend_id", f"{prefix}_date"
+
+
 class ResPartner(models.Model):
+    """A customer as identity resolution sees it: the matching keys it is
+    found by, the marketing consent per channel of communication (with where
+    and when it was stated; an empty source means recorded in Odoo), and the
+    merges it took part in."""
+
     _inherit = "res.partner"
 
     retail_email_key = fields.Char(
@@ -68,6 +87,37 @@ class ResPartner(models.Model):
         "says little about who they are. Cleared when the email is changed.",
     )
 
+    retail_email_consent = fields.Selection(
+        CONSENT_SELECTION,
+        string="Email marketing",
+        help="Empty: never stated. An opt-out from any source wins over opt-ins from others.",
+    )
+    retail_email_consent_backend_id = fields.Many2one(
+        "retail.backend",
+        string="Email consent source",
+        ondelete="set null",
+        help="The channel that stated the email consent; empty: recorded in Odoo.",
+    )
+    retail_email_consent_date = fields.Datetime(string="Email consent date")
+    retail_sms_consent = fields.Selection(
+        CONSENT_SELECTION,
+        string="SMS marketing",
+        help="Empty: never stated. An opt-out from any source wins over opt-ins from others.",
+    )
+    retail_sms_consent_backend_id = fields.Many2one(
+        "retail.backend",
+        string="SMS consent source",
+        ondelete="set null",
+        help="The channel that stated the SMS consent; empty: recorded in Odoo.",
+    )
+    retail_sms_consent_date = fields.Datetime(string="SMS consent date")
+
+    retail_merge_count = fields.Integer(
+        string="Merges",
+        compute="_compute_retail_merge_count",
+        groups="retail_connector_base.group_retail_connect_user",
+    )
+
     _retail_email_key_idx = _key_index("retail_email_key")
     _retail_phone_key_idx = _key_index("retail_phone_key")
     _retail_zip_phonetic_key_idx = _key_index("retail_zip_phonetic_key")
@@ -102,7 +152,12 @@ class ResPartner(models.Model):
             for key, column in BLOCKING_COLUMNS.items():
                 partner[column] = keys.get(key)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._retail_stamp_consent(dict(vals)) for vals in vals_list])
+
     def write(self, vals):
+        vals = self._retail_stamp_consent(dict(vals))
         if "email" in vals and "retail_email_relay" not in vals:
             # Another email than the marketplace's relay: a real one.
             vals = dict(vals, retail_email_relay=False)
@@ -194,3 +249,93 @@ class ResPartner(models.Model):
             return int(estimate)
         self.env.cr.execute("SELECT count(*) FROM res_partner WHERE active AND parent_id IS NULL")
         return self.env.cr.fetchone()[0]
+
+    # Marketing consent
+
+    @api.model
+    def _retail_consent_fields(self):
+        return [name for channel in CONSENT_CHANNELS for name in _consent_field_names(channel)]
+
+    def _retail_consent_state(self, channel):
+        self.ensure_one()
+        value, backend, date = _consent_field_names(channel)
+        partner = self.sudo()
+        return ConsentState(
+            partner[value] or None, partner[backend].id or None, partner[date] or None
+        )
+
+    @api.model
+    def _retail_consent_values(self, channel, state):
+        value, backend, date = _consent_field_names(channel)
+        return {
+            value: state.value or False,
+            backend: state.source or False,
+            date: state.date or False,
+        }
+
+    @api.model
+    def _retail_stamp_consent(self, vals):
+        """A consent set by hand in Odoo is dated now and has no channel source."""
+        for channel in CONSENT_CHANNELS:
+            value, backend, date = _consent_field_names(channel)
+            if value in vals and date not in vals:
+                vals[date] = vals[value] and fields.Datetime.now()
+                vals.setdefault(backend, False)
+        return vals
+
+    def _retail_apply_consent(self, backend, consent, stated_at=None):
+        """Record what channel ``backend`` says of the marketing consent.
+
+        An opt-out from another source is never lifted by an opt-in; see
+        :func:`~odoo.addons.retail_identity_resolution.consent.apply_statement`.
+        """
+        self.ensure_one()
+        date = consent.updated_at or stated_at
+        date = date.replace(tzinfo=None) if date else fields.Datetime.now()
+        values = {}
+        for channel, attribute in CONSENT_CHANNELS.items():
+            stated = getattr(consent, attribute)
+            if stated is None:
+                continue
+            incoming = ConsentState(OPT_IN if stated else OPT_OUT, backend.id, date)
+            result = apply_statement(self._retail_consent_state(channel), incoming)
+            if result:
+                values.update(self._retail_consent_values(channel, result))
+        if values:
+            self.sudo().write(values)
+        if values.get("retail_email_consent") == OPT_OUT:
+            self._retail_blacklist_email(backend)
+
+    def _retail_blacklist_email(self, backend):
+        """Odoo's own mailings honour the mail blacklist: a channel's email
+        opt-out goes there too. It is never lifted automatically (an opt-in
+        may not override an opt-out recorded elsewhere); a person does it."""
+        self.ensure_one()
+        if "mail.blacklist" not in self.env or not email_normalize(self.email or ""):
+            return
+        self.env["mail.blacklist"].sudo()._add(
+            self.email,
+            message=self.env._("Opted out of email marketing on %s.", backend.display_name),
+        )
+
+    # Merges
+
+    def _retail_merge_domain(self):
+        return ["|", ("dst_partner_id", "in", self.ids), ("src_partner_id", "in", self.ids)]
+
+    def _compute_retail_merge_count(self):
+        Merge = self.env["retail.identity.merge"]
+        for partner in self:
+            partner.retail_merge_count = (
+                Merge.search_count(partner._retail_merge_domain()) if partner.id else 0
+            )
+
+    def action_view_retail_merges(self):
+        """Open the merges of this customer (undo is on each merge)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_identity_resolution.retail_identity_merge_action"
+        )
+        action["domain"] = self._retail_merge_domain()
+        action["context"] = {"create": False}
+        return action

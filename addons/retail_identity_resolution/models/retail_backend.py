@@ -29,6 +29,13 @@ class RetailBackend(models.Model):
         help="Reads phone numbers and postal codes the channel sends without a country. "
         "Empty: the company's country.",
     )
+    identity_priority = fields.Integer(
+        string="Identity priority",
+        default=10,
+        help="When two customers are merged, attributes ruled by channel priority keep "
+        "the value of the customer bound to the channel with the highest priority. "
+        "Contacts entered in Odoo rank below every channel for these attributes.",
+    )
     identity_decision_count = fields.Integer(
         string="Identity decisions", compute="_compute_identity_decision_count"
     )

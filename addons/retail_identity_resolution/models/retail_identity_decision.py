@@ -147,6 +147,69 @@ class RetailIdentityDecision(models.Model):
         )
         return field_labels, outcome_labels, headers
 
+    @api.model
+    def _log_match(self, backend, match, customer=None, partner=None, event=None):
+        """Record the decision the resolver's ``match``
+        (:class:`~..identity_match.IdentityMatch`) led to, with its
+        explanation: about the incoming ``customer`` at import, or about the
+        bound ``partner`` matched again (stage "update"); ``event`` is the
+        event being applied."""
+        score = match.score
+        values = {
+            "backend_id": backend.id,
+            "event_id": event.id if event else False,
+            "stage": "update" if partner else "import",
+            "decision": match.decision,
+            "partner_id": partner.id if partner else False,
+            "matched_partner_id": match.partner.id if match.partner else False,
+            "candidate_count": match.candidate_count,
+            "score": score.total if score else 0.0,
+            "auto_threshold": backend.identity_auto_threshold,
+            "review_threshold": backend.identity_review_threshold,
+            "explanation": score.explain() if score else [],
+            "blocked": self._ambiguous_reason(match)
+            or (score and score.blocked and self._blocked_reason(score)),
+            "email_is_relay": match.record.email_is_relay,
+        }
+        if customer:
+            values.update(
+                external_id=customer.external_id,
+                customer_name=match.record.name,
+                customer_email=customer.email,
+                customer_phone=customer.phone
+                or (customer.default_address and customer.default_address.phone),
+            )
+        elif partner:
+            binding = self.env["retail.binding"].search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                ],
+                limit=1,
+            )
+            values.update(
+                external_id=binding.external_id,
+                customer_name=partner.name,
+                customer_email=partner.email,
+                customer_phone=partner.phone,
+            )
+        return self.sudo().create(values)
+
+    @api.model
+    def _ambiguous_reason(self, match):
+        if not match.ambiguous:
+            return False
+        return self.env._(
+            "it is linkable to several customers who are told apart (%(customers)s)",
+            customers=", ".join(partner.display_name for partner, _score in match.ambiguous),
+        )
+
+    @api.model
+    def _blocked_reason(self, score):
+        rows = [row for row in score.explain() if row["field"] == "blocked"]
+        return rows[0]["detail"] if rows else score.blocked
+
     def action_open_partner(self):
         self.ensure_one()
         return self.partner_id._get_records_action()

@@ -1,18 +1,15 @@
 import logging
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..dedup_block import DedupBlock
 from ..dedup_matcher import DedupMatcher
-from ..matching import decide
-from .retail_identity_suggestion import CLOSED_STATES
+from ..dedup_report import render_report
 
 _logger = logging.getLogger(__name__)
 
-SAMPLES_PER_DECISION = 10
 BATCH_CHANNEL_XMLID = "retail_connector_base.queue_job_channel_retail_batch"
 
 
@@ -27,7 +24,8 @@ class RetailIdentityDedupRun(models.Model):
     against its older candidates as the import path resolves an incoming
     customer (``matching.resolve``, see ``dedup_matcher``): a pair is never
     linked alone, so partners told apart are not joined through a third
-    one. A dry run writes nothing but its report.
+    one. A dry run writes nothing but its report. What a job does with its
+    block is in ``dedup_block``.
     """
 
     _name = "retail.identity.dedup.run"
@@ -299,170 +297,13 @@ class RetailIdentityDedupRun(models.Model):
         return [("parent_id", "=", False), ("user_ids", "=", False)]
 
     def _run_block(self, after_id):
-        """Process the partners of the block after ``after_id``; return whether
-        partners remain."""
-        Partner = self.env["res.partner"]
-        domain = [
-            *self._get_partner_domain(),
-            ("id", ">", after_id),
-            ("id", "<=", self.max_partner_id),
-        ]
-        partners = Partner.search(domain, order="id", limit=self.block_size)
-        if not partners:
-            return False
-        counts = dict.fromkeys(("pair", "link", "review", "new", "known", "suggestion", "merge"), 0)
-        samples = self.report.get("samples", {}) if self.report else {}
-        matcher = self._get_matcher()
-        for partner, resolution, known in matcher.resolve_block(partners):
-            counts["known"] += known
-            for candidate, score in resolution.scores:
-                decision = decide(score, self.auto_threshold, self.review_threshold)
-                counts["pair"] += 1
-                counts[decision] += 1
-                if decision != "new":
-                    self._add_sample(samples, decision, candidate, partner, score)
-            for outcome in self._apply_resolution(partner, resolution, matcher):
-                counts[outcome] += 1
-        self.write(
-            {
-                "last_partner_id": partners[-1].id,
-                "partner_done": self.partner_done + len(partners),
-                "block_count": self.block_count + 1,
-                "pair_count": self.pair_count + counts["pair"],
-                "link_count": self.link_count + counts["link"],
-                "review_count": self.review_count + counts["review"],
-                "new_count": self.new_count + counts["new"],
-                "known_count": self.known_count + counts["known"],
-                "suggestion_count": self.suggestion_count + counts["suggestion"],
-                "merge_count": self.merge_count + counts["merge"],
-                "report": {"samples": samples},
-            }
-        )
-        return len(partners) == self.block_size
+        """Process the partners of the block after ``after_id`` (see
+        ``dedup_block``); return whether partners remain."""
+        return DedupBlock(self).process(after_id)
 
     def _get_matcher(self):
         """The pair finder and scorer of this run (see ``dedup_matcher``)."""
         return DedupMatcher(self.env, self.auto_threshold, self.review_threshold)
-
-    def _apply_resolution(self, partner, resolution, matcher):
-        """Act on what ``resolve()`` decided for ``partner`` among its older
-        candidates; return the counts it adds to ("known", "suggestion",
-        "merge"), one per pair.
-
-        With auto-link, a "link" merges ``partner`` into the partner it is and
-        the other partners it links to into that one too (the import path's
-        merge of bridged customers); a record linkable to partners told apart
-        is not linked: all are suggested, as the review band. Without
-        auto-link, every pair at the link or review level is suggested."""
-        thresholds = (self.auto_threshold, self.review_threshold)
-        if not self.auto_link:
-            return [
-                self._apply_pair(candidate, partner, score, decision)
-                for candidate, score in resolution.scores
-                if (decision := decide(score, *thresholds)) != "new"
-            ]
-        if resolution.decision != "link":
-            # The review band, and the partners it links to who are told apart.
-            return [
-                self._apply_pair(candidate, partner, score, "review")
-                for candidate, score in resolution.suggest
-            ]
-        best, scores = resolution.partner, dict(resolution.scores)
-        outcomes = [self._apply_pair(best, partner, resolution.score, "link")]
-        if outcomes[0] != "merge":
-            # Not merged (refused, or decided already): the others it links to
-            # are only suggested with it.
-            outcomes += [
-                self._apply_pair(other, partner, scores[other], "review")
-                for other in resolution.merge
-            ]
-            return outcomes
-        merged = partner
-        for other in resolution.merge:
-            if not other.active:
-                continue
-            outcome = self._apply_pair(best, other, scores[other], "link", bridge=partner)
-            outcomes.append(outcome)
-            if outcome == "merge":
-                merged |= other
-        matcher.merged(best, merged, values_changed=not self.dry_run)
-        return outcomes
-
-    def _apply_pair(self, partner, other, score, decision, bridge=None):
-        """Suggest or merge one pair (a merge keeps ``partner``); return the
-        count it adds to ("known", "suggestion", "merge"). ``bridge``: the
-        partner linked to both, for a pair merged because of it."""
-        Suggestion = self.env["retail.identity.suggestion"]
-        known = Suggestion._find_pair(partner, other)
-        if known.state in CLOSED_STATES:
-            return "known"  # merged already, or rejected: never proposed again
-        merge = decision == "link" and self.auto_link
-        if known and not merge:
-            return "known"
-        if self.dry_run:
-            return "merge" if merge else "suggestion"
-        if merge and self._merge_pair(partner, other, score, known, bridge=bridge):
-            return "merge"
-        if known:
-            return "known"
-        older, newer = (partner, other) if partner.id < other.id else (other, partner)
-        Suggestion.sudo().create(
-            {
-                "partner_a_id": older.id,
-                "partner_b_id": newer.id,
-                "score": score.total,
-                "explanation": score.explain(),
-                "source": "batch",
-                "backend_id": self.backend_id.id,
-            }
-        )
-        return "suggestion"
-
-    def _merge_pair(self, dst, src, score, suggestion, bridge=None):
-        """Merge ``src`` into ``dst``; return whether it was merged (a pair
-        the merge refuses, e.g. a contact and its parent, is suggested instead)."""
-        if bridge:
-            reason = self.env._(
-                "Deduplication run %(run)s: %(bridge)s is both %(dst)s and %(src)s "
-                "(score %(score)s with %(src)s).",
-                run=self.name,
-                bridge=bridge.display_name,
-                dst=dst.display_name,
-                src=src.display_name,
-                score=f"{score.total:.1f}",
-            )
-        else:
-            reason = self.env._(
-                "Deduplication run %(run)s (score %(score)s).",
-                run=self.name,
-                score=f"{score.total:.1f}",
-            )
-        try:
-            with self.env.cr.savepoint():
-                merge = self.env["retail.identity.merge"]._merge_partners(
-                    dst, src, suggestion=suggestion or None, auto=True, reason=reason
-                )
-        except UserError as exc:
-            _logger.info("Run %s: %s not merged into %s: %s", self.id, src.id, dst.id, exc)
-            return False
-        if suggestion:
-            suggestion.write({"state": "confirmed", "merge_id": merge.id})
-        return True
-
-    @api.model
-    def _add_sample(self, samples, decision, older, newer, score):
-        bucket = samples.setdefault(decision, [])
-        if len(bucket) >= SAMPLES_PER_DECISION:
-            return
-        bucket.append(
-            {
-                "partner_ids": [older.id, newer.id],
-                "names": [older.display_name, newer.display_name],
-                "score": round(score.total, 2),
-                "blocked": score.blocked,
-                "explanation": score.explain(),
-            }
-        )
 
     # Report
 
@@ -484,38 +325,15 @@ class RetailIdentityDedupRun(models.Model):
                 self.merge_count,
             ),
         ]
-        html = Markup('<table class="table table-sm o_retail_dedup_counts"><tbody>')
-        for label, value in rows:
-            html += Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (label, value)
-        html += Markup("</tbody></table>")
         samples = (self.report or {}).get("samples", {})
-        for decision in ("link", "review"):
-            if not samples.get(decision):
-                continue
-            title = (
-                self.env._("Sample pairs above the auto-link threshold")
-                if decision == "link"
-                else self.env._("Sample pairs in the review band")
-            )
-            html += Markup("<h4>%s</h4>") % title
-            html += Markup(
-                '<table class="table table-sm"><thead><tr><th>%s</th><th>%s</th>'
-                "<th class='text-end'>%s</th><th>%s</th></tr></thead><tbody>"
-            ) % (
-                self.env._("Partner"),
-                self.env._("Partner"),
-                self.env._("Score"),
-                self.env._("Why"),
-            )
-            for sample in samples[decision]:
-                why = "; ".join(
-                    f"{item.get('field')}: {item.get('outcome')} ({item.get('weight', 0):+.1f})"
-                    for item in sample.get("explanation") or []
-                )
-                if sample.get("blocked"):
-                    why = f"{sample['blocked']}. {why}"
-                html += Markup(
-                    "<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td>%s</td></tr>"
-                ) % (*sample["names"], sample["score"], why)
-            html += Markup("</tbody></table>")
-        return html
+        titles = {
+            "link": self.env._("Sample pairs above the auto-link threshold"),
+            "review": self.env._("Sample pairs in the review band"),
+        }
+        headers = (
+            self.env._("Partner"),
+            self.env._("Partner"),
+            self.env._("Score"),
+            self.env._("Why"),
+        )
+        return render_report(rows, samples, titles, headers)

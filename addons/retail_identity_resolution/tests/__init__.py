@@ -6,3 +6,4 @@ from . import test_merge
 from . import test_consent
 from . import test_matching
 from . import test_dedup_run
+from . import test_identity_match

@@ -1,7 +1,3 @@
-from dataclasses import dataclass, field
-
-import phonenumbers
-
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
@@ -9,65 +5,38 @@ from odoo.tools import SQL, email_normalize
 from odoo.addons.retail_connector_base.exceptions import TransientError
 from odoo.addons.retail_connector_base.schemas import Address
 
-from ..matching import decide, record_from_values, resolve
-from ..normalize import normalize_email, normalize_phone
+from ..identity_match import IdentityMatch, email_is_relay, international_phone
+from ..matching import record_from_values, resolve
 
-# The key of Customer.extra by which a channel says the email is a relay of
-# the marketplace operator (retail_connector_marketplace.mappers.RELAY_EMAIL_KEY;
-# this module does not depend on the marketplace).
-RELAY_EMAIL_KEY = "email_relay"
-# Pairs proposed for review per decision, best first.
-MAX_SUGGESTIONS = 5
+# The decision _identity_resolve() took, for _lookup_partner() to follow:
+# the base's _resolve() sits between the two and knows nothing of it.
 DECISION_CONTEXT_KEY = "retail_identity_decision_id"
-EVENT_CONTEXT_KEY = "retail_identity_event_id"
-
-
-@dataclass
-class IdentityMatch:
-    """The outcome of matching one record against its candidates."""
-
-    record: object
-    decision: str = "new"
-    partner: object = None  # the best candidate (res.partner), empty if none
-    score: object = None  # its matching.Score
-    candidate_count: int = 0
-    reviews: list = field(default_factory=list)  # [(partner, Score)] in the review band
-    # Other candidates the record links to as well: the same customer as
-    # ``partner``, merged into it ([(partner, Score)]).
-    merges: list = field(default_factory=list)
-    # Candidates the record links to who are told apart: nothing is linked.
-    ambiguous: list = field(default_factory=list)
-
-
-def _email_is_relay(customer):
-    if not customer.extra.get(RELAY_EMAIL_KEY):
-        return False
-    relay = customer.extra.get("relay_email")
-    return not relay or normalize_email(relay) == normalize_email(customer.email)
-
-
-def _international_phone(phone, country_code):
-    """``phone`` in international format (``+33 6 12 34 56 78``) when it reads
-    as a possible number with ``country_code``, else as it is."""
-    e164 = normalize_phone(phone, country_code)
-    if not e164:
-        return phone
-    return phonenumbers.format_number(
-        phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
 
 
 class RetailPartnerResolver(models.AbstractModel):
+    """Identity resolution plugged into the base's customer resolution: every
+    channel's customer is matched against the existing ones (``matching``),
+    the decision is logged (``retail.identity.decision``), pairs to review are
+    suggested and proven duplicates merged (``retail.identity.merge``)."""
+
     _inherit = "retail.partner.resolver"
 
     @api.model
     def _resolve(self, backend, customer, event=None):
-        """Override of `retail_connector_base` to decide who a new customer is
-        (link, review or new, logged with its explanation), suggest the pairs
-        to review, and match a bound customer again when the channel sends
-        more of it (an auto-link then merges it into the existing one)."""
-        if not event and self.env.context.get(EVENT_CONTEXT_KEY):
-            event = self.env["retail.event"].browse(self.env.context[EVENT_CONTEXT_KEY])
+        """Override of `retail_connector_base` to decide who the customer is
+        (see :meth:`_identity_resolve`), then record the marketing consent the
+        channel sent with it."""
+        partner = self._identity_resolve(backend, customer, event=event)
+        if partner and customer.consent:
+            partner._retail_apply_consent(backend, customer.consent, customer.updated_at)
+        return partner
+
+    @api.model
+    def _identity_resolve(self, backend, customer, event=None):
+        """Decide who a new customer is (link, review or new, logged with its
+        explanation and ``event``), suggest the pairs to review, and match a
+        bound customer again when the channel sends more of it (an auto-link
+        then merges it into the existing one)."""
         Binding = self.env["retail.binding"]
         lock_key = customer.external_id or email_normalize(customer.email or "")
         if lock_key:
@@ -87,7 +56,9 @@ class RetailPartnerResolver(models.AbstractModel):
         record = self._identity_record(backend, customer)
         self._identity_lock(record)
         match = self._identity_match(backend, record)
-        decision = self._identity_log(backend, match, customer=customer, event=event)
+        decision = self.env["retail.identity.decision"]._log_match(
+            backend, match, customer=customer, event=event
+        )
         resolver = self.with_context(**{DECISION_CONTEXT_KEY: decision.id})
         partner = super(RetailPartnerResolver, resolver)._resolve(backend, customer, event=event)
         decision.partner_id = partner
@@ -119,12 +90,12 @@ class RetailPartnerResolver(models.AbstractModel):
         marketplace relay, and to write a phone without a country on the
         contact in international format."""
         values = super()._partner_values(backend, customer)
-        if values.get("email") and _email_is_relay(customer):
+        if values.get("email") and email_is_relay(customer):
             values["retail_email_relay"] = True
         if values.get("phone") and not values.get("country_id"):
             # Without a country on the contact, a national number would later
             # be read with the company's: keep the one the channel meant.
-            values["phone"] = _international_phone(
+            values["phone"] = international_phone(
                 values["phone"], backend._get_identity_default_country()
             )
         return values
@@ -158,7 +129,7 @@ class RetailPartnerResolver(models.AbstractModel):
             city=address.city,
             country_code=address.country_code,
             default_country=backend._get_identity_default_country(),
-            email_is_relay=_email_is_relay(customer),
+            email_is_relay=email_is_relay(customer),
         )
 
     @api.model
@@ -230,23 +201,9 @@ class RetailPartnerResolver(models.AbstractModel):
             backend.identity_review_threshold,
             Partner._retail_identity_frequencies([record], exclude),
         )
-        match.decision = resolution.decision
-        match.candidate_count = len(resolution.scores)
-        match.partner, match.score = resolution.scores[0]
-        scores = dict(resolution.scores)
-        if resolution.decision == "link":
-            match.partner, match.score = resolution.partner, resolution.score
-            match.merges = [(partner, scores[partner]) for partner in resolution.merge]
-            return match
-        thresholds = (backend.identity_auto_threshold, backend.identity_review_threshold)
-        # Linkable to several customers who are told apart.
-        match.ambiguous = [
-            (partner, score)
-            for partner, score in resolution.suggest
-            if decide(score, *thresholds) == "link"
-        ]
-        match.reviews = list(resolution.suggest[:MAX_SUGGESTIONS])
-        return match
+        return match.apply_resolution(
+            resolution, backend.identity_auto_threshold, backend.identity_review_threshold
+        )
 
     @api.model
     def _identity_rematch(self, backend, partner, event=None):
@@ -260,7 +217,9 @@ class RetailPartnerResolver(models.AbstractModel):
         )
         if match.decision == "new" and not match.partner:
             return partner
-        decision = self._identity_log(backend, match, partner=partner, event=event)
+        decision = self.env["retail.identity.decision"]._log_match(
+            backend, match, partner=partner, event=event
+        )
         if match.decision == "link":
             merge = (
                 self.env["retail.identity.merge"]
@@ -340,73 +299,3 @@ class RetailPartnerResolver(models.AbstractModel):
             Suggestion._propose(
                 candidate, partner, source=source, backend=backend, decision=decision
             )
-
-    @api.model
-    def _identity_log(self, backend, match, customer=None, partner=None, event=None):
-        """Record the decision ``match`` led to, with its explanation."""
-        score = match.score
-        values = {
-            "backend_id": backend.id,
-            "event_id": event.id if event else False,
-            "stage": "update" if partner else "import",
-            "decision": match.decision,
-            "partner_id": partner.id if partner else False,
-            "matched_partner_id": match.partner.id if match.partner else False,
-            "candidate_count": match.candidate_count,
-            "score": score.total if score else 0.0,
-            "auto_threshold": backend.identity_auto_threshold,
-            "review_threshold": backend.identity_review_threshold,
-            "explanation": score.explain() if score else [],
-            "blocked": self._identity_ambiguous_reason(match)
-            or (score and score.blocked and self._identity_blocked_reason(score)),
-            "email_is_relay": match.record.email_is_relay,
-        }
-        if customer:
-            values.update(
-                external_id=customer.external_id,
-                customer_name=match.record.name,
-                customer_email=customer.email,
-                customer_phone=customer.phone
-                or (customer.default_address and customer.default_address.phone),
-            )
-        elif partner:
-            binding = self.env["retail.binding"].search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "=", partner.id),
-                ],
-                limit=1,
-            )
-            values.update(
-                external_id=binding.external_id,
-                customer_name=partner.name,
-                customer_email=partner.email,
-                customer_phone=partner.phone,
-            )
-        return self.env["retail.identity.decision"].sudo().create(values)
-
-    @api.model
-    def _identity_ambiguous_reason(self, match):
-        if not match.ambiguous:
-            return False
-        return self.env._(
-            "it is linkable to several customers who are told apart (%(customers)s)",
-            customers=", ".join(partner.display_name for partner, _score in match.ambiguous),
-        )
-
-    @api.model
-    def _identity_blocked_reason(self, score):
-        rows = [row for row in score.explain() if row["field"] == "blocked"]
-        return rows[0]["detail"] if rows else score.blocked
-
-
-class RetailEvent(models.Model):
-    _inherit = "retail.event"
-
-    def _apply_canonical(self, canonical):
-        """Override of `retail_connector_base`: the identity decisions taken
-        while applying this event (an order's customer too) name it."""
-        return super(
-            RetailEvent, self.with_context(**{EVENT_CONTEXT_KEY: self.id})
-        )._apply_canonical(canonical)

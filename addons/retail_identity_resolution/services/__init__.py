@@ -1,0 +1,2 @@
+from . import partner_resolver
+from . import identity_repointer
