@@ -12,7 +12,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/retail_backend_views.xml",
-        "views/retail_backend_export_views.xml",
+        "views/sale_order_views.xml",
     ],
     "installable": True,
 }

@@ -1,14 +1,26 @@
-"""Which lines of a WAITING_ACCEPTANCE Mirakl order to accept (OR21).
+"""Which lines of a WAITING_ACCEPTANCE Mirakl order to accept (OR21), and
+by when.
 
-Pure functions: no ORM, no network. The caller gathers the facts (Odoo's
-available stock and cost of each SKU, the backend's rules) and sends every
-decision in one OR21 call.
+Pure functions: no ORM, no network. The acceptance service
+(``retail.mirakl.acceptance``) gathers the facts (the canonical order's
+lines, Odoo's available stock and cost of each SKU, the backend's rules) and
+sends every decision in one OR21 call.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from odoo.addons.retail_connector_base.exceptions import PermanentError
+from odoo.addons.retail_connector_base.polling import naive_utc, parse_iso_utc
+
 HUNDRED = Decimal(100)
+
+WAITING_ACCEPTANCE = "WAITING_ACCEPTANCE"
+# Order states before the seller's decision is known.
+ACCEPTANCE_STATES = ("STAGING", WAITING_ACCEPTANCE)
+# Payload fields that may carry the acceptance deadline (operators differ).
+DEADLINE_FIELDS = ("acceptance_deadline_date", "acceptance_deadline")
 
 
 @dataclass(frozen=True)
@@ -106,16 +118,56 @@ def _number(value):
 
 
 def untaxed_unit_price(line, taxes_included):
-    """The untaxed unit price after promotions of an OR11 order line (JSON numbers)."""
-    quantity = line.get("quantity") or 0
-    if not quantity:
-        return Decimal(0)
-    price = line.get("price")
-    if price is None:
-        price = Decimal(str(line.get("price_unit") or 0)) * quantity
-    price = Decimal(str(price))
+    """The untaxed unit price after promotions of a canonical order line.
+
+    Mirakl's ``price`` (the line's amount after the operator's promotions)
+    stays in the line's extra; without it, the unit price times the quantity.
+    """
+    quantity = line.quantity
+    price = line.extra.get("price")
+    price = line.unit_price * quantity if price is None else Decimal(str(price))
     if taxes_included:
-        price -= sum(
-            (Decimal(str(tax.get("amount") or 0)) for tax in line.get("taxes") or []), Decimal(0)
-        )
+        price -= sum((tax.amount for tax in line.tax_lines), Decimal(0))
     return price / quantity
+
+
+def ordered_lines(order):
+    """What the decision needs of each line of canonical ``order``, as JSON
+    values (the acceptance job's argument): line id, SKU, quantity and
+    untaxed unit price (a string)."""
+    return [
+        {
+            "line_id": line.external_id,
+            "sku": line.sku or "",
+            "quantity": int(line.quantity),
+            "unit_price": str(untaxed_unit_price(line, order.taxes_included)),
+        }
+        for line in order.lines
+    ]
+
+
+def line_facts(line, available, cost):
+    """The :class:`LineFacts` of one of :func:`ordered_lines`, with what Odoo
+    knows of its product (``None``: no such product)."""
+    return LineFacts(
+        line_id=line["line_id"],
+        sku=line["sku"],
+        quantity=line["quantity"],
+        unit_price=Decimal(line["unit_price"]),
+        available=available,
+        cost=cost,
+    )
+
+
+def deadline(order, delay_hours):
+    """When the operator refuses canonical ``order`` unless it is decided:
+    the payload's deadline when it has one, else the order's creation plus
+    the operator's delay (a naive UTC datetime)."""
+    for name in DEADLINE_FIELDS:
+        value = order.extra.get(name)
+        if value:
+            try:
+                return parse_iso_utc(value)
+            except PermanentError:
+                continue
+    return naive_utc(order.created_at) + timedelta(hours=delay_hours)

@@ -58,12 +58,11 @@ def mirakl_backend(odoo_server, marketplace):
 
 def poll(server, backend_id):
     [(since,)] = query(server, "SELECT COALESCE(MAX(id), 0) FROM queue_job")
-    server.call("retail.backend", "action_mirakl_poll_orders", [backend_id])
+    server.call("retail.backend", "action_poll_now", [backend_id])
     wait(
         lambda: query(
             server,
-            "SELECT 1 FROM queue_job WHERE id > %s AND method_name = '_mirakl_poll_orders' "
-            "AND state = 'done'",
+            "SELECT 1 FROM queue_job WHERE id > %s AND method_name = '_poll' AND state = 'done'",
             (since,),
         ),
         "the poll",

@@ -87,12 +87,12 @@ def settled(server, since):
 def poll(server, backend_id):
     """One poll through the job runner, and every job it leads to; returns its result."""
     since = last_job(server)
-    server.call("retail.backend", "action_mirakl_poll_orders", [backend_id])
+    server.call("retail.backend", "action_poll_now", [backend_id])
     [(state, result)] = wait_for(
         lambda: query(
             server,
-            "SELECT state, result FROM queue_job WHERE id > %s AND method_name = "
-            "'_mirakl_poll_orders' AND state IN ('done', 'failed')",
+            "SELECT state, result FROM queue_job WHERE id > %s AND method_name = '_poll' "
+            "AND state IN ('done', 'failed')",
             (since,),
         ),
         "the poll",
@@ -216,12 +216,12 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
     # A long one: the job is postponed by Retry-After, then polls.
     marketplace.fail_next("429", retry_after=120, api="OR11", times=5)
     since = last_job(odoo_server)
-    odoo_server.call("retail.backend", "action_mirakl_poll_orders", [backend])
+    odoo_server.call("retail.backend", "action_poll_now", [backend])
     [(job_id, delay)] = wait_for(
         lambda: query(
             odoo_server,
             "SELECT id, EXTRACT(EPOCH FROM eta - now() AT TIME ZONE 'UTC') FROM queue_job "
-            "WHERE id > %s AND method_name = '_mirakl_poll_orders' AND state = 'pending' "
+            "WHERE id > %s AND method_name = '_poll' AND state = 'pending' "
             "AND eta IS NOT NULL",
             (since,),
         ),

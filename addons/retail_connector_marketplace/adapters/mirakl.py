@@ -1,8 +1,8 @@
 """Mirakl seller accounts: the marketplace sends no webhooks, sellers poll.
 
-Polled order versions enter the base event store with ``source='poll'``;
-their key is the order id plus its ``last_updated_date``, so overlapping polls
-store each version once.
+Polled order versions (:func:`polled_order`) enter the base event store with
+``source='poll'``; their key is the order id plus its ``last_updated_date``,
+so overlapping polls store each version once.
 """
 
 from decimal import Decimal
@@ -13,12 +13,18 @@ from odoo.addons.retail_connector_base.adapters import (
     register_adapter,
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
+from odoo.addons.retail_connector_base.polling import PolledRecord, json_body, parse_iso_utc
 
-from ..mappers import CANCELLED_STATES, order_to_canonical
+from ..mappers import CANCELLED_STATES, order_to_canonical, refunds_to_canonical
 
 # Line states of lines that are no longer part of the order (refused at
 # acceptance): Mirakl's totals leave them out, so does the sale order.
 DROPPED_LINE_STATES = frozenset({"REFUSED"})
+
+
+# The key of the canonical order's extra that carries its refunds (a list of
+# canonical Refund), mapped from every line of the OR11 order.
+REFUNDS_KEY = "retail_refunds"
 
 
 def order_event_key(order):
@@ -27,6 +33,20 @@ def order_event_key(order):
         return f"{order['order_id']}@{order['last_updated_date']}"
     except (KeyError, TypeError):
         raise PayloadError("a Mirakl order needs order_id and last_updated_date") from None
+
+
+def polled_order(order):
+    """One order of OR11's ``orders`` as a record of base's poll loop: topic
+    ``orders/<state>``, key :func:`order_event_key`, updated at its
+    ``last_updated_date``."""
+    state = str(order.get("order_state") or "unknown")
+    return PolledRecord(
+        event_values=EventValues(
+            event_key=order_event_key(order), topic=f"orders/{state.lower()}", headers={}
+        ),
+        body=json_body(order),
+        updated_at=parse_iso_utc(order["last_updated_date"], "Mirakl date"),
+    )
 
 
 @register_adapter
@@ -47,8 +67,13 @@ class MiraklAdapter(ChannelAdapter):
         """Every polled order version (whatever its state) is a canonical
         order; lines refused at acceptance are left out unless every line
         was (a refused order is cancelled with its lines), and units
-        cancelled line by line (OR30, the operator) are taken off."""
-        return order_to_canonical(without_cancelled_units(without_refused_lines(payload)))
+        cancelled line by line (OR30, the operator) are taken off.
+
+        The refunds of every line come with the order, in its extra
+        (:data:`REFUNDS_KEY`), for the importer to record."""
+        order = order_to_canonical(without_cancelled_units(without_refused_lines(payload)))
+        refunds = refunds_to_canonical(payload)
+        return order.model_copy(update={"extra": {**order.extra, REFUNDS_KEY: refunds}})
 
 
 def without_refused_lines(payload):

@@ -4,13 +4,15 @@ event going through base's importer with the marketplace's holds."""
 import copy
 import json
 import unittest
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo import fields
 
+from odoo.addons.retail_connector_base import schemas
 from odoo.addons.retail_connector_base.adapters import EventValues
 from odoo.addons.retail_connector_base.tests.common import RetailCase
 
@@ -78,9 +80,29 @@ class TestDecision(unittest.TestCase):
         self.assertEqual(decisions[1].reason, "short of stock (0 available)")
 
     def test_untaxed_unit_price(self):
-        line = {"quantity": 2, "price": 24.0, "taxes": [{"amount": 4.0}]}
+        line = schemas.OrderLine(
+            external_id="L1",
+            name="Mug",
+            quantity=2,
+            unit_price="13",
+            tax_lines=[{"rate": "0.2", "amount": "4"}],
+            extra={"price": 24.0},  # Mirakl's price, after promotions
+        )
         self.assertEqual(acceptance.untaxed_unit_price(line, True), Decimal(10))
         self.assertEqual(acceptance.untaxed_unit_price(line, False), Decimal(12))
+        without_price = line.model_copy(update={"extra": {}})
+        self.assertEqual(acceptance.untaxed_unit_price(without_price, False), Decimal(13))
+
+    def test_deadline_from_the_payload_else_from_the_delay(self):
+        order = SimpleNamespace(
+            extra={"acceptance_deadline_date": "2026-11-03T09:00:00+01:00"},
+            created_at=datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
+        )
+        self.assertEqual(acceptance.deadline(order, 72), datetime(2026, 11, 3, 8, 0))
+        order.extra = {"acceptance_deadline_date": "soon"}
+        self.assertEqual(acceptance.deadline(order, 72), datetime(2026, 11, 4, 8, 0))
+        order.extra = {}
+        self.assertEqual(acceptance.deadline(order, 24), datetime(2026, 11, 2, 8, 0))
 
 
 class TestMiraklOrderFlow(RetailCase):
@@ -128,7 +150,11 @@ class TestMiraklOrderFlow(RetailCase):
 
     def acceptance_jobs(self):
         return self.env["queue.job"].search(
-            [("method_name", "=", "_mirakl_accept_order")], order="id"
+            [
+                ("model_name", "=", "retail.mirakl.acceptance"),
+                ("method_name", "=", "_accept_order"),
+            ],
+            order="id",
         )
 
     def test_waiting_acceptance_is_held_and_accepted_once(self):
@@ -143,9 +169,11 @@ class TestMiraklOrderFlow(RetailCase):
         self.assertTrue(order.mirakl_acceptance_deadline)
         calls = []
         with patch.object(
-            type(self.marketplace),
-            "_mirakl_send_acceptance",
-            lambda self, order_id, decisions, line_ids: calls.append((order_id, decisions)),
+            type(self.env["retail.mirakl.acceptance"]),
+            "_send_acceptance",
+            lambda self, backend, order_id, decisions, line_ids: calls.append(
+                (order_id, decisions)
+            ),
         ):
             [job] = self.acceptance_jobs()
             self.assertFalse(self.run_job(job))
@@ -179,7 +207,8 @@ class TestMiraklOrderFlow(RetailCase):
                 line["order_line_state"] = state
             return patch.object(MiraklClient, "orders", side_effect=lambda *a, **k: iter([current]))
 
-        send = patch.object(type(self.marketplace), "_mirakl_send_acceptance", side_effect=refused)
+        Acceptance = self.env["retail.mirakl.acceptance"]
+        send = patch.object(type(Acceptance), "_send_acceptance", side_effect=refused)
         with send, marketplace(["WAITING_DEBIT", "REFUSED"]):
             [job] = self.acceptance_jobs()
             self.assertFalse(self.run_job(job))
@@ -187,7 +216,7 @@ class TestMiraklOrderFlow(RetailCase):
 
         order.mirakl_acceptance = "pending"
         with send, marketplace(["WAITING_DEBIT", "WAITING_DEBIT"]):
-            self.marketplace._mirakl_accept_order(order)
+            Acceptance._accept_order(*job.args)
         self.assertEqual(order.mirakl_acceptance, "error", "not what we decided")
         self.assertIn("ORDER_NOT_WAITING_ACCEPTANCE", order.mirakl_acceptance_note)
 
@@ -264,15 +293,24 @@ class TestMiraklOrderFlow(RetailCase):
         self.run_event_job(self.store(payload))
         order = self.sale_order(payload)
         order.mirakl_acceptance_deadline = fields.Datetime.now() + timedelta(hours=3)
-        Backend = self.env["retail.backend"]
-        Backend._cron_mirakl_deadline_warnings()
-        Backend._cron_mirakl_deadline_warnings()
+        Acceptance = self.env["retail.mirakl.acceptance"]
+        Acceptance._cron_deadline_warnings()
+        Acceptance._cron_deadline_warnings()
         self.assertEqual(len(order.activity_ids), 1)
         self.assertTrue(order.mirakl_deadline_warned)
 
     def test_poll_cron_respects_the_interval(self):
-        self.marketplace.mirakl_poll_last_at = fields.Datetime.now()
-        before = self.env["queue.job"].search_count([("method_name", "=", "_mirakl_poll_orders")])
-        self.env["retail.backend"]._cron_mirakl_poll_orders()
-        after = self.env["queue.job"].search_count([("method_name", "=", "_mirakl_poll_orders")])
-        self.assertEqual(before, after)
+        self.assertTrue(self.marketplace.support_polling)
+        cursor = self.env["retail.poll.cursor"]._get(self.marketplace, "orders")
+        cursor.last_run_at = fields.Datetime.now()
+        before = self.poll_jobs()
+        self.env["retail.backend"]._cron_poll()
+        self.assertEqual(self.poll_jobs(), before)
+        cursor.last_run_at = fields.Datetime.now() - timedelta(minutes=6)
+        self.env["retail.backend"]._cron_poll()
+        self.assertEqual(self.poll_jobs(), before + 1, "polled again after its 5 minutes")
+
+    def poll_jobs(self):
+        return self.env["queue.job"].search_count(
+            [("model_name", "=", "retail.backend"), ("method_name", "=", "_poll")]
+        )

@@ -1,11 +1,25 @@
+import json
 import unittest
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 
 from odoo.addons.retail_connector_base.adapters import get_adapter_class
 from odoo.addons.retail_connector_base.adapters.base import EventValues
-from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
+from odoo.addons.retail_connector_base.exceptions import (
+    PayloadError,
+    PermanentError,
+    SignatureError,
+)
+
+from ..adapters.mirakl import REFUNDS_KEY, polled_order
+from ..client import MiraklClient
+from ..mappers import refunds_to_canonical
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 ORDER = {
     "order_id": "A0001-A",
@@ -37,9 +51,61 @@ class TestMiraklAdapter(unittest.TestCase):
     def test_order_without_id_or_date_is_refused(self):
         with self.assertRaises(PayloadError):
             self.adapter.extract_event_values({}, {"order_id": "A0001-A"})
+        with self.assertRaises(PayloadError):
+            polled_order({"order_id": "A0001-A"})
+
+    def test_a_polled_order_is_one_version_of_the_order(self):
+        record = polled_order(ORDER)
+        self.assertEqual(record.event_values, self.adapter.extract_event_values({}, ORDER))
+        self.assertEqual(record.updated_at, datetime(2026, 11, 2, 9, 15))
+        self.assertEqual(json.loads(record.body), ORDER)
+        with self.assertRaisesRegex(PermanentError, "not a Mirakl date"):
+            polled_order(dict(ORDER, last_updated_date="yesterday"))
+
+    def test_the_canonical_order_carries_the_refunds_of_its_lines(self):
+        payload = json.loads((SAMPLES / "order_closed_refunded.json").read_text())
+        order = self.adapter.to_canonical("orders/closed", payload, {})
+        refunds = order.extra[REFUNDS_KEY]
+        self.assertEqual(len(refunds), 2)
+        self.assertEqual(refunds, refunds_to_canonical(payload))
 
 
 class TestMiraklPolledEvents(TransactionCase):
+    def test_the_poll_stores_the_order_versions_updated_since_the_cursor(self):
+        backend = self.env["retail.backend"].create(
+            {
+                "name": "Marketplace",
+                "code": "mirakl",
+                "mirakl_api_url": "http://127.0.0.1:1",
+                "mirakl_api_key": "key",
+                "state": "active",
+            }
+        )
+        self.assertTrue(backend.support_polling)
+        asked = []
+
+        def orders(client, **kwargs):
+            asked.append(kwargs)
+            return iter([ORDER])
+
+        with patch.object(MiraklClient, "orders", orders):
+            result = backend._poll(force=True)
+            again = backend._poll(force=True)
+        self.assertTrue(result.startswith("1 order versions updated since"), result)
+        self.assertTrue(result.endswith(", 1 new events."), result)
+        self.assertTrue(again.endswith(", 0 new events."), again)
+        self.assertEqual(asked[0]["page_size"], 100)
+        self.assertEqual(
+            asked[0]["start_update_date"].replace(tzinfo=UTC),
+            (backend.create_date - timedelta(minutes=10)).replace(tzinfo=UTC),
+        )
+        self.assertEqual(backend.poll_cursor, datetime(2026, 11, 2, 9, 15))
+        event = self.env["retail.event"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(
+            (event.event_key, event.topic, event.source),
+            ("A0001-A@2026-11-02T09:15:00Z", "orders/waiting_acceptance", "poll"),
+        )
+
     def test_overlapping_polls_store_each_version_once(self):
         backend = self.env["retail.backend"].create(
             {"name": "Marketplace", "code": "mirakl", "mirakl_api_url": "http://127.0.0.1:1"}

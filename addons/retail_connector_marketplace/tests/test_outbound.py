@@ -1,3 +1,4 @@
+import unittest
 from unittest.mock import patch
 
 import requests
@@ -6,7 +7,76 @@ from odoo.tests import TransactionCase
 
 from odoo.addons.retail_connector_base.exceptions import PermanentError, TransientError
 
+from .. import outbound
 from ..client import MiraklClient, MiraklRequestError
+
+
+class TestOutboundEntries(unittest.TestCase):
+    """The entries of OR30, OR28 and STO01, built without a database."""
+
+    def test_undelivered_units_of_a_shipping_order(self):
+        payload = {
+            "order_state": "SHIPPING",
+            "currency_iso_code": "EUR",
+            "order_lines": [
+                {
+                    "order_line_id": "A-1",
+                    "order_line_state": "SHIPPING",
+                    "quantity": 5,
+                    "price": 50.0,
+                    "cancelations": [{"quantity": 1}],
+                },
+                {"order_line_id": "A-2", "order_line_state": "SHIPPING", "quantity": 1},
+                {"order_line_id": "A-3", "order_line_state": "CANCELED", "quantity": 2},
+                {"order_line_id": "A-4", "order_line_state": "SHIPPING", "quantity": 2},
+            ],
+        }
+        delivered = {"A-1": 2.5, "A-2": 1.0, "A-3": 0.0}  # A-4: not on the Odoo order
+        self.assertEqual(
+            outbound.undelivered_cancelations(payload, delivered),
+            [
+                {
+                    "order_line_id": "A-1",
+                    "quantity": 1,  # 5 ordered, 1 cancelled there, 3 (2.5 rounded up) shipped
+                    "amount": 10.0,
+                    "shipping_amount": 0,
+                    "currency_iso_code": "EUR",
+                }
+            ],
+        )
+        shipped = dict(payload, order_state="SHIPPED")
+        self.assertEqual(outbound.undelivered_cancelations(shipped, delivered), [])
+
+    def test_refund_entries_carry_the_shipping_on_the_first(self):
+        entries = outbound.refund_entries([("A-1", 12.344, 1.0), ("A-2", 5, 2.0)], 4.5, "R1")
+        self.assertEqual(
+            entries,
+            [
+                {
+                    "order_line_id": "A-1",
+                    "amount": 12.34,
+                    "quantity": 1,
+                    "shipping_amount": 4.5,
+                    "reason_code": "R1",
+                },
+                {
+                    "order_line_id": "A-2",
+                    "amount": 5,
+                    "quantity": 2,
+                    "shipping_amount": 0,
+                    "reason_code": "R1",
+                },
+            ],
+        )
+        self.assertEqual(outbound.refund_entries([], 4.5, "R1"), [])
+
+    def test_stock_row_sends_whole_units_never_negative(self):
+        self.assertEqual(
+            outbound.stock_row("MUG", 3.7, "WH1"),
+            {"offer_sku": "MUG", "quantity": 3, "warehouse_code": "WH1"},
+        )
+        self.assertEqual(outbound.stock_row("MUG", -2, False)["quantity"], 0)
+        self.assertIsNone(outbound.stock_row("MUG", 1, False)["warehouse_code"])
 
 
 class TestMiraklOutbound(TransactionCase):

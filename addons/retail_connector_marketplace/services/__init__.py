@@ -1,0 +1,2 @@
+from . import mirakl_acceptance
+from . import mirakl_shipment
