@@ -1,7 +1,7 @@
-"""A customer's personal data, redacted or exported, whatever the channel.
+"""A customer's personal data found and redacted, whatever the channel.
 
 A channel receives the request (e.g. Shopify's compliance webhooks), finds
-the customer here, and has it redacted or exported here under these rules:
+the customer here, and has it redacted here under these rules:
 
 - the customer is the partner bound to the channel's customer id on the
   backend; only when none is, the top-level partners with the same normalized
@@ -17,7 +17,9 @@ the customer here, and has it redacted or exported here under these rules:
   active, because those entries must be retained, and (by default, policy
   ``keep_invoice_identity``) the contacts the entries show keep what the
   entries print: name, address, tax ID. Odoo prints invoices from the live
-  partner, so anonymizing those would alter retained invoices.
+  partner, so anonymizing those would alter retained invoices;
+- the raw bodies of the backend's events that carry the redacted data are
+  erased (:meth:`RetailCustomerPrivacy._purge_event_bodies`).
 
 What each step did is written, without personal data, to a
 :class:`~odoo.addons.retail_connector_base.privacy.PrivacyLog`. The
@@ -33,7 +35,7 @@ from ..privacy import KEEP_INVOICE_IDENTITY
 
 
 class RetailCustomerPrivacy(models.AbstractModel):
-    """Finds, redacts and exports a channel customer's personal data."""
+    """Finds a channel customer and redacts its personal data."""
 
     _name = "retail.customer.privacy"
     _description = "Retail Customer Privacy"

@@ -11,7 +11,13 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 from odoo.addons.retail_connector_base.tests.common import RetailCase
 
-from ..compliance import CUSTOMER_REDACT, DATA_REQUEST, SHOP_REDACT, ComplianceRequest
+from ..compliance import (
+    CUSTOMER_REDACT,
+    DATA_REQUEST,
+    SHOP_REDACT,
+    ComplianceRequest,
+    gid_number,
+)
 from .test_shopify_import import EU_SHOP, sample
 from .test_shopify_webhook import SECRET, shopify_headers
 
@@ -52,6 +58,27 @@ class TestComplianceRequestMapping(unittest.TestCase):
         self.assertEqual(request.request_id, "9182736455")
         self.assertEqual(request.orders, (LUKAS_ORDER_GID,))
         self.assertEqual(request.request_key, f"{DATA_REQUEST}:9182736455")
+
+    def test_export_header_says_what_was_requested(self):
+        request = ComplianceRequest.from_webhook(
+            "customers/data_request", sample("customers_data_request")
+        )
+        self.assertEqual(
+            request.export_header("2026-12-04 10:00:00", "Shopify DE"),
+            {
+                "type": "customers/data_request",
+                "shop_domain": EU_SHOP,
+                "shopify_customer_id": LUKAS_GID,
+                "data_request_id": "9182736455",
+                "orders_requested": [LUKAS_ORDER_GID],
+                "generated_at": "2026-12-04 10:00:00",
+                "channel": "Shopify DE",
+            },
+        )
+        self.assertEqual(
+            sorted(["gid://shopify/Order/10", "gid://shopify/Order/9"], key=gid_number),
+            ["gid://shopify/Order/9", "gid://shopify/Order/10"],
+        )
 
     def test_shop_redact_has_no_customer(self):
         request = ComplianceRequest.from_webhook("shop/redact", sample("shop_redact"))
