@@ -107,6 +107,23 @@ class ComplianceRequest:
             values["request_id"] = _optional_id(data_request.get("id"), "data_request.id")
         return cls(**values)
 
+    def export_header(self, generated_at, channel):
+        """What the export answering this data request says about it."""
+        return {
+            "type": "customers/data_request",
+            "shop_domain": self.shop_domain,
+            "shopify_customer_id": self.customer_external_id,
+            "data_request_id": self.request_id,
+            "orders_requested": list(self.orders),
+            "generated_at": generated_at,
+            "channel": channel,
+        }
+
+
+def gid_number(gid):
+    """The number ending a Shopify GID, to sort GIDs as Shopify numbers them."""
+    return int(gid.rsplit("/", 1)[1])
+
 
 def _id(value, path):
     """A Shopify id: a positive integer, also accepted as a string of digits."""
@@ -135,4 +152,4 @@ def _order_gids(values, path):
     if not isinstance(values, list):
         raise PermanentError("not a list of order ids", path=path)
     gids = {ORDER_GID.format(_id(value, f"{path}.{index}")) for index, value in enumerate(values)}
-    return tuple(sorted(gids, key=lambda gid: int(gid.rsplit("/", 1)[1])))
+    return tuple(sorted(gids, key=gid_number))

@@ -4,3 +4,5 @@ from . import order_total_checker
 from . import order_importer
 from . import tax_matcher
 from . import refund_importer
+from . import customer_privacy
+from . import customer_exporter
