@@ -2,28 +2,34 @@
 127.0.0.1 port, a request log, routing by method and path, and faults queued on demand.
 
 A fake subclasses :class:`FakeServer` and writes only its protocol, in ``_answer(entry)``
-(a :class:`LoggedRequest` in, a :class:`Reply` out)::
+(a :class:`LoggedRequest` in, a :class:`Reply` out); it decides which requests take the
+queued faults::
 
     class FakeEcho(FakeServer):
         name = "echo"
-        ROUTES = routes(("POST", r"/echo/(?P<word>\\w+)", "_echo"))
-        FAULT_KINDS = ("timeout", "reset")
+        ROUTES = routes(("POST", r"/echo/(?P<word>[^/]+)", "_echo", "ECHO"))
 
         def _answer(self, entry):
-            return self.dispatch(entry, lambda entry: json_reply(404, {"error": "no"}))
+            found = self.route(entry)
+            fault = self.faults.take(found[0].name if found else None)
+            if fault:
+                entry.fault = fault.kind
+                return self._fault_reply(fault)
+            return self.dispatch(entry, lambda entry: json_reply(404, {}), found)
 
         def _echo(self, entry, word):
             return json_reply(200, {"word": word, "body": entry.json_or_none()})
 
     with FakeEcho() as echo:
-        echo.fail_next("reset")          # the next request gets a TCP reset, no answer
-        requests.post(f"{echo.base_url}/echo/hi", json=[1])
+        echo.queue_fault("reset")        # the next request gets a TCP reset, no answer
+        requests.post(f"{echo.base_url}/echo/hi", json=[1])   # ConnectionError
         assert echo.request_log[0].status is None
 
-Faults every fake understands: ``timeout`` (hold the request ``seconds``, default
-``timeout_seconds``, then close without answering; ``stop()`` wakes it) and ``reset`` (a TCP
-reset, no answer). A fake adds its own kinds (a 5xx page, a 429 with ``Retry-After``...) in
-``_fault_reply``. A bug in a fake answers 500 and is kept in ``server_errors``.
+(``tests/fakes/test_harness.py`` runs this fake.) Faults every fake understands: ``timeout``
+(hold the request ``seconds``, default ``timeout_seconds``, then close without answering;
+``stop()`` wakes it) and ``reset`` (a TCP reset, no answer). A fake adds its own kinds (a 5xx
+page, a 429 with ``Retry-After``...) in ``_fault_reply``. A bug in a fake answers 500 and is
+kept in ``server_errors``.
 """
 
 import json
@@ -107,8 +113,7 @@ def retry_after(seconds):
 class Route:
     method: str
     pattern: re.Pattern
-    handler: str | Callable  # a method name: handler(entry, **path parameters); or a
-    # function: handler(fake, entry, **path parameters)
+    handler: str | Callable  # a method(entry, **params) by name, or function(fake, entry, ...)
     name: str | None = None  # what the protocol calls it ("OR11"...), for logs and faults
 
 
