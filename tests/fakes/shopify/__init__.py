@@ -16,12 +16,15 @@ demand::
         ...                                    # api_url = shopify.base_url
         assert shopify.fulfillments and shopify.graphql_requests("RetailFulfillmentCreate")
 
-Where things are: ``server.py`` (FakeShopify: routes, tokens, throttling, faults, GraphQL
-execution, on the shared ``tests/fakes/harness.py``), ``state.py`` (ShopState: what the shop
-holds and how tests arrange it), ``queries.py`` and ``mutations.py`` (the operations, by
-name), ``graphql.py`` (the GraphQL reader, connections, search syntax, the operation
-registry), ``throttle.py`` (the cost bucket), ``webhooks.py`` (webhook bodies, signature,
-deliveries), ``common.py`` (time, ids, money).
+Where things are:
+- ``server.py``: FakeShopify (routes, tokens, throttling, faults, GraphQL execution), on the
+  shared ``tests/fakes/harness.py``;
+- ``state.py``: ShopState, what the shop holds and how tests arrange it; ``bulk.py``: its
+  bulk operations;
+- ``queries.py`` and ``mutations.py``: the operations, by name;
+- ``graphql.py``: the GraphQL reader, connections, search syntax, the operation registry;
+- ``throttle.py``: the cost bucket; ``webhooks.py``: webhook bodies, signature, deliveries;
+  ``common.py``: time, ids, money.
 """
 
 from .common import API_VERSIONS, iso, money, numeric_id, parse_time, utcnow

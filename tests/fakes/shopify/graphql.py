@@ -310,7 +310,7 @@ def connection_cost(count):
 
 
 _TERM_RE = re.compile(r"(?P<field>\w+):(?P<op>>=|<=|>|<)?(?P<value>'[^']*'|\"[^\"]*\"|\S+)")
-_TIME_TESTS = {
+TIME_TESTS = {
     ":": lambda a, b: a == b,
     ">=": lambda a, b: a >= b,
     ">": lambda a, b: a > b,

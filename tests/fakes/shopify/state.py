@@ -1,30 +1,25 @@
 """The fake shop's state, as plain Python that tests arrange and assert on."""
 
 import itertools
-import json
 import threading
-import time
 from collections import defaultdict
 from decimal import Decimal
 
-from .common import iso, money, numeric_id, parse_time, utcnow
+from .bulk import BulkOperations
+from .common import iso, money, parse_time, utcnow
 from .graphql import (
-    _TIME_TESTS,
+    TIME_TESTS,
     GraphQLError,
-    bulk_lines,
-    connection_selection,
     cursor,
     decode_cursor,
     page_info,
-    parse_operation,
-    resolve,
     search_terms,
 )
 
 RISK_LEVELS = {"ACCEPT": "LOW", "INVESTIGATE": "MEDIUM", "CANCEL": "HIGH"}
 
 
-class ShopState:
+class ShopState(BulkOperations):
     """What the fake shop holds, as plain Python that tests arrange and assert on.
 
     Nodes are GraphQL-shaped (``gid://shopify/Order/1001``, nested connections as
@@ -376,23 +371,6 @@ class ShopState:
             self.webhook_subscriptions[subscription["id"]] = subscription
             return subscription
 
-    # Bulk operations
-
-    def complete_bulk_operation(self):
-        """Finish the running bulk operation now; its JSONL holds the nodes as they are."""
-        with self.lock:
-            operation = self._running_bulk_operation()
-            if operation:
-                self._finish_bulk_operation(operation)
-            return operation
-
-    def fail_bulk_operation(self, error_code="INTERNAL_SERVER_ERROR"):
-        with self.lock:
-            operation = self._running_bulk_operation()
-            if operation:
-                operation.update(status="FAILED", errorCode=error_code, completedAt=iso(utcnow()))
-            return operation
-
     # Helpers of the operations
 
     def paginate(self, items, args, key):
@@ -440,7 +418,7 @@ class ShopState:
             if moment is None:
                 warnings.append({"field": name, "message": "Invalid search field for this query."})
                 continue
-            tests.append((field_name, _TIME_TESTS[op], moment))
+            tests.append((field_name, TIME_TESTS[op], moment))
         if warnings and call is not None:
             call.search.append({"path": [call.root.alias], "query": query, "warnings": warnings})
         return [
@@ -448,52 +426,3 @@ class ShopState:
             for node in nodes
             if all(test(parse_time(node[name]), moment) for name, test, moment in tests)
         ]
-
-    def _running_bulk_operation(self):
-        operations = list(self.bulk_operations.values())
-        if operations and operations[-1]["status"] in ("CREATED", "RUNNING"):
-            return operations[-1]
-        return None
-
-    def _current_bulk_operation(self):
-        operation = self._running_bulk_operation()
-        if operation:
-            ready_at = self._bulk_ready_at.get(operation["id"])
-            if ready_at is not None and time.monotonic() >= ready_at:
-                self._finish_bulk_operation(operation)
-            else:
-                operation["status"] = "RUNNING"
-        return next(reversed(self.bulk_operations.values()), None)
-
-    def _bulk_export(self, query):
-        """The JSONL lines of a bulk query over orders or customers, and how many of them."""
-        operation = parse_operation(query)
-        root = operation.selections[0] if len(operation.selections) == 1 else None
-        searches = {"orders": self.search_orders, "customers": self.search_customers}
-        if operation.kind != "query" or root is None or root.name not in searches:
-            raise GraphQLError("the fake Shopify exports one root connection: orders or customers")
-        selections = connection_selection(root)
-        if selections is None:
-            raise GraphQLError("the root field must select edges { node } or nodes")
-        search = searches[root.name]
-        nodes = sorted(search(resolve(root.args, {}).get("query")), key=numeric_id)
-        lines = [line for node in nodes for line in bulk_lines(node, selections)]
-        return lines, len(nodes)
-
-    def _finish_bulk_operation(self, operation):
-        number = operation["id"].rsplit("/", 1)[1]
-        try:
-            lines, roots = self._bulk_export(operation["query"])
-        except GraphQLError:
-            operation.update(status="FAILED", errorCode="INTERNAL_SERVER_ERROR")
-            return
-        data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
-        self.bulk_files[number] = data
-        operation.update(
-            status="COMPLETED",
-            completedAt=iso(utcnow()),
-            objectCount=str(len(lines)),
-            rootObjectCount=str(roots),
-            fileSize=str(len(data)) if lines else None,
-            url=f"{self.base_url}/bulk/{number}.jsonl" if lines else None,  # none: null
-        )
