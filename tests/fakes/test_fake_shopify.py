@@ -14,11 +14,12 @@ import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
 
+from .harness import FakeServer, Reply
 from .shopify import (
     INVALID_TOKEN_BODY,
     FakeShopify,
@@ -807,28 +808,24 @@ def test_bulk_rejects_invalid_queries(shopify):
 # -- Webhook deliveries --------------------------------------------------------------------
 
 
-class _Capture(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append((dict(self.headers), body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+class WebhookReceiver(FakeServer):
+    """Odoo's side of a delivery: keeps what it receives, answers 200."""
 
-    def log_message(self, format, *args):
-        pass
+    name = "receiver"
+
+    def __init__(self):
+        super().__init__()
+        self.received = []  # (headers: names in any case, body)
+
+    def _answer(self, entry):
+        self.received.append((CaseInsensitiveDict(entry.headers), entry.body))
+        return Reply(200)
 
 
 @pytest.fixture
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with WebhookReceiver() as server:
+        yield server
 
 
 def expected_signature(secret, body):
@@ -836,7 +833,7 @@ def expected_signature(secret, body):
 
 
 def test_deliver_webhook_signs_like_shopify(shopify, receiver):
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/retail/webhook/token"
+    url = f"{receiver.base_url}/retail/webhook/token"
     payload = {
         "id": 1001,
         "admin_graphql_api_id": "gid://shopify/Order/1001",
@@ -867,7 +864,7 @@ def test_deliver_webhook_signs_like_shopify(shopify, receiver):
 
 
 def test_tampered_webhook_fails_verification(shopify, receiver):
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    url = f"{receiver.base_url}/hook"
     shopify.deliver_webhook(url, "orders/paid", {"id": 7}, secret="s3cret", tamper=True)
     headers, body = receiver.received[-1]
     assert body != b'{"id":7}'
@@ -877,7 +874,7 @@ def test_tampered_webhook_fails_verification(shopify, receiver):
 
 
 def test_deliver_to_subscriptions(shopify, receiver):
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    url = f"{receiver.base_url}/hook"
     shopify.add_webhook_subscription("ORDERS_CREATE", url)
     shopify.add_webhook_subscription("ORDERS_PAID", url)
     [response] = shopify.deliver_to_subscriptions(
