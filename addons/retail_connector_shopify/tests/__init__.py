@@ -3,3 +3,4 @@ from . import test_mappers
 from . import test_shopify_import
 from . import test_compliance
 from . import test_mappers_graphql
+from . import test_reconciliation
