@@ -1,6 +1,5 @@
 from . import retail_backend
 from . import retail_event
 from . import retail_order_importer
-from . import retail_shopify_backfill
 from . import retail_shopify_compliance
 from . import retail_shopify_webhook
