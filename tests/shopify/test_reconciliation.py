@@ -71,7 +71,7 @@ def store(odoo_server, shop):
             "shopify_api_url": shop.base_url,
             "shopify_client_id": shop.client_id,
             "shopify_client_secret": shop.client_secret,
-            "shopify_poll_overlap_minutes": 10,
+            "poll_overlap_minutes": 10,
         },
     )
     server.call("retail.backend", "action_activate", [backend_id])
@@ -120,8 +120,8 @@ def poll_events(server, backend_id):
 def backend_values(server, backend_id):
     [row] = query(
         server,
-        "SELECT shopify_poll_cursor, shopify_poll_last_at, shopify_poll_last_result "
-        "FROM retail_backend WHERE id = %s",
+        "SELECT cursor, last_run_at, last_result FROM retail_poll_cursor "
+        "WHERE backend_id = %s AND stream = 'orders'",
         (backend_id,),
     )
     return row
@@ -133,18 +133,18 @@ def poll(server, backend_id, via_cron=False):
     if via_cron:
         [cron] = query(
             server,
-            "SELECT res_id FROM ir_model_data WHERE module = 'retail_connector_shopify' "
-            "AND name = 'ir_cron_shopify_poll_orders'",
+            "SELECT res_id FROM ir_model_data WHERE module = 'retail_connector_base' "
+            "AND name = 'ir_cron_retail_poll'",
         )
         server.call("ir.cron", "method_direct_trigger", [cron[0]])
     else:
-        server.call("retail.backend", "action_shopify_poll_orders", [backend_id])
+        server.call("retail.backend", "action_poll_now", [backend_id])
     [(state, result)] = wait_for(
         lambda: query(
             server,
-            "SELECT state, result FROM queue_job WHERE id > %s AND func_string = %s "
+            "SELECT state, result FROM queue_job WHERE id > %s AND func_string LIKE %s "
             "AND state IN ('done', 'failed')",
-            (last_job, f"retail.backend({backend_id},)._shopify_poll_orders()"),
+            (last_job, f"retail.backend({backend_id},)._poll(%"),
         ),
         "the poll",
         server,
@@ -167,13 +167,18 @@ def partner_bindings(server, backend_id, gids):
 
 
 def backfill_state(server, backend_id):
-    [row] = query(
-        server,
-        "SELECT shopify_backfill_status, shopify_backfill_step, shopify_bulk_operation_id "
-        "FROM retail_backend WHERE id = %s",
-        (backend_id,),
+    """The backfill's status, step and running bulk operation (runtime values)."""
+    values = dict(
+        query(
+            server,
+            "SELECT key, value FROM retail_backend_runtime WHERE backend_id = %s",
+            (backend_id,),
+        )
     )
-    return row
+    return tuple(
+        values.get(f"shopify_{key}")
+        for key in ("backfill_status", "backfill_step", "bulk_operation_id")
+    )
 
 
 def utc_naive(value):

@@ -1,21 +1,30 @@
+import math
 import re
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from odoo.addons.retail_connector_base.exceptions import (
-    RetailError,
-)
+from odoo.addons.retail_connector_base.exceptions import PermanentError, RetailError
+from odoo.addons.retail_connector_base.polling import POLL_STREAM
+from odoo.addons.retail_connector_base.privacy import REDACT_INVOICED_POLICIES
 
-from .. import graphql
+from .. import exports, graphql
+from ..adapters.shopify import POLL_ORDER_TOPIC
 from ..client import ShopifyClient, TokenStore
+from ..reconciliation import polled_records, updated_since_query
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 DEFAULT_API_VERSION = "2026-10"
+# The granted access token, in the backend's runtime values.
+GRANTED_TOKEN, GRANTED_TOKEN_EXPIRY = "shopify_granted_token", "shopify_granted_token_expiry"
 
 
 class RetailBackend(models.Model):
+    """A Shopify store: its settings, the hooks the base calls for it
+    (webhooks, poll, fulfillment and stock exports) and its buttons."""
+
     _inherit = "retail.backend"
 
     code = fields.Selection(
@@ -48,10 +57,6 @@ class RetailBackend(models.Model):
         help="After the client secret is changed, webhooks signed with the previous one "
         "are still accepted this long.",
     )
-    shopify_granted_token = fields.Char(copy=False, groups=MANAGER_GROUP)
-    shopify_granted_token_expiry = fields.Float(
-        copy=False, groups=MANAGER_GROUP, help="Unix time at which the granted token expires."
-    )
     shopify_money_side = fields.Selection(
         [
             ("presentment_money", "What the customer paid (presentment currency)"),
@@ -70,14 +75,58 @@ class RetailBackend(models.Model):
     shopify_webhook_ids = fields.One2many(
         "retail.shopify.webhook", "backend_id", string="Webhook subscriptions"
     )
+    shopify_location_id = fields.Char(
+        string="Shopify location",
+        help="The location (gid://shopify/Location/...) whose available quantities Odoo sets.",
+    )
+    shopify_notify_customer = fields.Boolean(string="Shopify emails the tracking", default=True)
+    shopify_backfill_days = fields.Integer(
+        string="Backfill (days)",
+        default=60,
+        required=True,
+        help="How far back the backfill reads orders and customers. Without the "
+        "read_all_orders scope Shopify only gives the last 60 days of orders.",
+    )
+    shopify_backfill_status = fields.Char(
+        string="Backfill", compute="_compute_shopify_backfill", compute_sudo=True
+    )
+    shopify_bulk_operation_id = fields.Char(
+        string="Running bulk operation", compute="_compute_shopify_backfill", compute_sudo=True
+    )
+    shopify_redact_invoiced = fields.Selection(
+        REDACT_INVOICED_POLICIES,
+        string="Redacting invoiced customers",
+        default="keep_invoice_identity",
+        required=True,
+        help="Customers with posted accounting entries stay active whatever the choice: "
+        "the entries must be retained. Odoo prints invoices from the live customer, so "
+        "by default the contacts posted invoices show keep their name, address and tax "
+        "ID; their email, phones, notes and other addresses are erased.",
+    )
+
+    _shopify_backfill_days_positive = models.Constraint(
+        "CHECK(shopify_backfill_days > 0)", "The backfill needs at least one day."
+    )
 
     def _compute_feature_support(self):
         """Override of `retail_connector_base`: Shopify webhooks are signed
-        with the app's client secret."""
+        with the app's client secret; Shopify takes fulfillments and stock
+        levels, and its orders are polled for what webhooks missed."""
         super()._compute_feature_support()
         for backend in self.filtered(lambda b: b.code == "shopify"):
             backend.support_webhooks = True
             backend.support_webhook_secret = False
+            backend.support_fulfillment_export = True
+            backend.support_stock_export = True
+            backend.support_polling = True
+
+    def _compute_shopify_backfill(self):
+        for backend in self:
+            values = self.env["retail.backend.runtime"]._read_values(
+                backend, ["shopify_backfill_status", "shopify_bulk_operation_id"]
+            )
+            backend.shopify_backfill_status = values.get("shopify_backfill_status")
+            backend.shopify_bulk_operation_id = values.get("shopify_bulk_operation_id")
 
     def write(self, vals):
         """Override: keep the previous client secret valid for a while after
@@ -90,12 +139,29 @@ class RetailBackend(models.Model):
                         {
                             "shopify_previous_client_secret": old,
                             "shopify_secret_rotated_at": fields.Datetime.now(),
-                            # A new secret invalidates tokens granted with the old one.
-                            "shopify_granted_token": False,
-                            "shopify_granted_token_expiry": 0,
                         }
                     )
+                    # A new secret invalidates tokens granted with the old one.
+                    backend._set_runtime_values({GRANTED_TOKEN: None, GRANTED_TOKEN_EXPIRY: None})
         return super().write(vals)
+
+    @api.constrains("code", "shopify_shop_domain")
+    def _check_shopify_shop_domain(self):
+        for backend in self.filtered(lambda b: b.code == "shopify" and b.shopify_shop_domain):
+            if not SHOP_DOMAIN_RE.match(backend.shopify_shop_domain):
+                raise ValidationError(
+                    self.env._(
+                        "The shop domain must look like my-store.myshopify.com, not %s.",
+                        backend.shopify_shop_domain,
+                    )
+                )
+
+    @api.onchange("shopify_shop_domain")
+    def _onchange_shopify_shop_domain(self):
+        if self.shopify_shop_domain:
+            self.shopify_shop_domain = self.shopify_shop_domain.strip().lower()
+
+    # The API
 
     def _shopify_client(self):
         """The API client of this store, with its credentials."""
@@ -109,6 +175,130 @@ class RetailBackend(models.Model):
             client_secret=backend.shopify_client_secret or None,
             token_store=_BackendTokenStore(backend),
         )
+
+    def _get_shopify_api_url(self):
+        """The Admin API's base URL: the configured one, else the shop's."""
+        self.ensure_one()
+        return (self.shopify_api_url or f"https://{self.shopify_shop_domain}").rstrip("/")
+
+    # Reconciliation: the base's poll, and the bulk backfill
+
+    def _poll_fetch(self, since, stream=POLL_STREAM):
+        """Override of `retail_connector_base`: the orders updated since
+        ``since`` (GraphQL, oldest update first), as ``orders/poll`` records
+        keyed ``<gid>@<updatedAt>``."""
+        if self.code != "shopify":
+            return super()._poll_fetch(since, stream)
+        nodes = self._shopify_client().paginate(
+            graphql.ORDERS_UPDATED_SINCE,
+            {"query": updated_since_query(since)},
+            "orders",
+            page_size=graphql.ORDERS_PAGE_SIZE,
+        )
+        return polled_records(nodes, POLL_ORDER_TOPIC)
+
+    def _get_poll_label(self, stream):
+        """Override of `retail_connector_base`: a Shopify poll reads orders."""
+        if self.code != "shopify":
+            return super()._get_poll_label(stream)
+        return "orders"
+
+    @api.model
+    def _cron_poll(self):
+        """Override of `retail_connector_base`: also queue the check of each
+        store's running backfill (a check ended early is taken up again)."""
+        result = super()._cron_poll()
+        for backend in self.search([("code", "=", "shopify"), ("state", "=", "active")]):
+            if backend._get_runtime_value("shopify_bulk_operation_id"):
+                self.env["retail.shopify.backfill"]._schedule_check(backend)
+        return result
+
+    def action_shopify_backfill_orders(self):
+        """Start the backfill: a bulk operation exporting the orders updated in
+        the last ``shopify_backfill_days`` days, then one of the customers
+        (Shopify runs one at a time); jobs import them as they complete."""
+        self.ensure_one()
+        return _notification(*self.env["retail.shopify.backfill"]._start(self))
+
+    def _shopify_backfill_check(self):
+        """Job: import the running backfill's bulk operation once it has
+        completed (see ``retail.shopify.backfill``)."""
+        self.ensure_one()
+        return self.env["retail.shopify.backfill"]._check(self)
+
+    # Exports
+
+    def _export_fulfillment(self, picking, message):
+        """Override of `retail_connector_base`: fulfill, on the order's open
+        fulfillment orders, what the delivery shipped, with its tracking.
+
+        Quantities already fulfilled in Shopify are skipped, so a retry after
+        a partial success sends only what is left.
+        """
+        if self.code != "shopify":
+            return super()._export_fulfillment(picking, message)
+        client = self._shopify_client()
+        order_gid = picking.sale_id.retail_external_id
+        data = client.graphql(graphql.FULFILLMENT_ORDERS, {"id": order_gid})
+        order = data.get("order")
+        if not order:
+            raise PermanentError(f"Shopify has no order {order_gid}")
+        to_ship = self._shopify_shipped_quantities(picking)
+        calls = exports.allocate(order["fulfillmentOrders"]["nodes"], to_ship)
+        tracking = exports.tracking_info(
+            picking.carrier_id.name, picking.carrier_tracking_ref, picking.carrier_tracking_url
+        )
+        fulfillments = []
+        for fulfillment_order_id, items in calls:
+            payload = client.mutate(
+                graphql.FULFILLMENT_CREATE,
+                exports.fulfillment_variables(
+                    fulfillment_order_id, items, self.shopify_notify_customer, tracking
+                ),
+                "fulfillmentCreate",
+            )
+            fulfillments.append(payload["fulfillment"]["id"])
+        return exports.fulfillment_summary(fulfillments, to_ship)
+
+    def _shopify_shipped_quantities(self, picking):
+        """Quantities the picking shipped, by Shopify line item (sale UoM)."""
+        shipped = defaultdict(int)
+        for move in picking.move_ids.filtered(lambda m: m.state == "done"):
+            sale_line = move.sale_line_id
+            if not sale_line.retail_line_id:
+                continue
+            quantity = move.product_uom._compute_quantity(move.quantity, sale_line.product_uom_id)
+            shipped[sale_line.retail_line_id] += round(quantity)
+        return shipped
+
+    def _export_stock(self, product, message):
+        """Override of `retail_connector_base`: set the product's available
+        quantity at the backend's Shopify location."""
+        if self.code != "shopify":
+            return super()._export_stock(product, message)
+        if not self.shopify_location_id:
+            raise PermanentError("Set the Shopify location on the backend to send stock levels")
+        if not product.default_code:
+            raise PermanentError(f"{product.display_name} has no SKU (internal reference)")
+        client = self._shopify_client()
+        sku = product.default_code
+        variants = client.graphql(
+            graphql.INVENTORY_ITEMS_BY_SKU, {"first": 5, "after": None, "query": f"sku:{sku}"}
+        )
+        items = exports.inventory_items(variants, sku)
+        if not items:
+            raise PermanentError(f"No Shopify variant has the SKU {sku}")
+        quantity = max(math.floor(self._get_available_quantity(product)), 0)
+        client.mutate(
+            graphql.INVENTORY_SET_QUANTITIES,
+            exports.inventory_set_variables(
+                message.id, items[0], self.shopify_location_id, quantity
+            ),
+            "inventorySetQuantities",
+        )
+        return f"{sku}: {quantity} available"
+
+    # Store management
 
     def action_shopify_test_connection(self):
         """Call the API and show the shop's name, or the exact error."""
@@ -145,54 +335,24 @@ class RetailBackend(models.Model):
     @api.model
     def _cron_shopify_recheck_risk(self):
         """Retry the orders waiting for Shopify's fraud analysis."""
-        orders = self.env["sale.order"].search(
-            [
-                ("retail_backend_id.code", "=", "shopify"),
-                ("retail_backend_id.state", "=", "active"),
-                ("retail_on_hold", "=", True),
-                ("state", "in", ("draft", "sent")),
-                ("retail_hold_reason", "ilike", "Waiting for Shopify's fraud analysis"),
-            ]
-        )
-        for order in orders:
-            with self.env.cr.savepoint():
-                order.action_retail_retry()
-            self.env["ir.cron"]._commit_progress(1)
-
-    def _get_shopify_api_url(self):
-        """The Admin API's base URL: the configured one, else the shop's."""
-        self.ensure_one()
-        return (self.shopify_api_url or f"https://{self.shopify_shop_domain}").rstrip("/")
-
-    @api.constrains("code", "shopify_shop_domain")
-    def _check_shopify_shop_domain(self):
-        for backend in self.filtered(lambda b: b.code == "shopify" and b.shopify_shop_domain):
-            if not SHOP_DOMAIN_RE.match(backend.shopify_shop_domain):
-                raise ValidationError(
-                    self.env._(
-                        "The shop domain must look like my-store.myshopify.com, not %s.",
-                        backend.shopify_shop_domain,
-                    )
-                )
-
-    @api.onchange("shopify_shop_domain")
-    def _onchange_shopify_shop_domain(self):
-        if self.shopify_shop_domain:
-            self.shopify_shop_domain = self.shopify_shop_domain.strip().lower()
+        self.env["retail.order.importer"]._shopify_recheck_risk()
 
 
 class _BackendTokenStore(TokenStore):
-    """Keeps a granted access token on the backend."""
+    """Keeps a granted access token in the backend's runtime values."""
 
     def __init__(self, backend):
         self.backend = backend
 
     def get(self):
-        return self.backend.shopify_granted_token, self.backend.shopify_granted_token_expiry
+        values = self.backend.env["retail.backend.runtime"]._read_values(
+            self.backend, [GRANTED_TOKEN, GRANTED_TOKEN_EXPIRY]
+        )
+        return values.get(GRANTED_TOKEN), values.get(GRANTED_TOKEN_EXPIRY) or 0
 
     def save(self, token, expires_at):
-        self.backend.write(
-            {"shopify_granted_token": token, "shopify_granted_token_expiry": expires_at}
+        self.backend._set_runtime_values(
+            {GRANTED_TOKEN: token or None, GRANTED_TOKEN_EXPIRY: expires_at or None}
         )
 
 

@@ -5,3 +5,4 @@ from . import test_compliance
 from . import test_compliance_mapping
 from . import test_compliance_requests
 from . import test_mappers_graphql
+from . import test_reconciliation
