@@ -6,3 +6,4 @@ from . import test_backend
 from . import test_event_processing
 from . import test_security
 from . import test_webhook_controller
+from . import test_api_client
