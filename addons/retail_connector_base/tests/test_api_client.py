@@ -117,6 +117,7 @@ class DemoClient(ApiClient):
 
 class TestApiClient(unittest.TestCase):
     def setUp(self):
+        super().setUp()
         self.server = ScriptedServer().start()
         self.addCleanup(self.server.stop)
         self.sleeps = []
