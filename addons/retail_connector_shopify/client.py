@@ -193,7 +193,7 @@ class ShopifyClient(ApiClient):
         """
         return self.send(
             "POST",
-            self.graphql_url,
+            f"/admin/api/{self.api_version}/graphql.json",
             json={"query": query, "variables": variables or {}},
             cost=cost or self.expected_cost,
         )
