@@ -1,13 +1,16 @@
 """The one way the connector talks to a Mirakl operator's seller API.
 
-Plain Python: the raw API key in ``Authorization`` (no "Bearer"), ``shop_id``
-on every call of a multi-shop key, retries with backoff on 5xx, timeouts and
-dropped connections, 429 answered by waiting ``Retry-After`` seconds, offset
-pagination of OR11, and errors a person can act on (Mirakl's own ``message``).
+Plain Python, on the base's request path (:mod:`retail_connector_base.api_client`):
+the raw API key in ``Authorization`` (no "Bearer"), ``shop_id`` on every call
+of a multi-shop key, a 429 answered by waiting ``Retry-After`` seconds inside
+the call (when short), offset pagination of OR11, and errors a person can act
+on (Mirakl's own ``message``). A 5xx, a timeout or a dropped connection is
+one ``TransientError``: the job that made the call is retried.
 
-Calls that must not run twice (OR28 refunds) are retried only when Mirakl
-surely did not act: the connection was never made, or a 429/503 answer. Any
-other failure of such a call raises :class:`MiraklOutcomeUnknown`.
+Calls that must not run twice (OR28 refunds, OR30 cancellations) are called
+transient only when Mirakl surely did not act: the connection was never made,
+or a 429/503 answer. Any other failure of such a call raises
+:class:`MiraklOutcomeUnknown`.
 
 Pacing OR11 (at most once a minute) and STO01 is the caller's job; the last
 ``Retry-After`` seen is kept in :attr:`MiraklClient.last_retry_after`.
@@ -16,7 +19,6 @@ Pacing OR11 (at most once a minute) and STO01 is the caller's job; the last
 import csv
 import io
 import logging
-import random
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,13 +26,17 @@ from decimal import Decimal
 import requests
 import urllib3
 
+from odoo.addons.retail_connector_base.api_client import (
+    DEFAULT_TIMEOUT,
+    MAX_RETRY_WAIT,
+    ApiClient,
+    shorten,
+)
 from odoo.addons.retail_connector_base.exceptions import PermanentError, TransientError
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
 MAX_PAGE_SIZE = 100  # OR11's ``max``
-MAX_RETRY_WAIT = 30  # a longer Retry-After is handed to the caller, not slept
 STOCK_CSV_HEADER = ("offer-sku", "quantity", "warehouse-code", "update-delete")
 STOCK_UPDATE_MODES = ("update", "delete")
 
@@ -54,16 +60,23 @@ class MiraklOutcomeUnknown(TransientError):
     processed: read the order again before sending it again."""
 
 
-class MiraklClient:
+class MiraklClient(ApiClient):
     """A seller's access to one Mirakl operator.
 
     :param api_url: the operator's address, e.g. ``https://acme.mirakl.net``
         (a trailing ``/api`` is accepted)
     :param api_key: the shop's API key, sent as it is
     :param shop_id: the shop, for keys that reach several shops
+    :param max_attempts: how many times one call is sent while Mirakl answers
+        429 with a short ``Retry-After`` (a failure is never sent again by the
+        client: the job retries)
     :param sleep: ``time.sleep`` or a stand-in (tests)
     :param clock: ``time.time`` or a stand-in (tests)
+    :param max_retry_wait: a longer ``Retry-After`` is handed to the caller
+        (``TransientError.retry_after``), not slept
     """
+
+    channel = "Mirakl"
 
     def __init__(
         self,
@@ -82,16 +95,17 @@ class MiraklClient:
             raise PermanentError("The Mirakl operator's API URL is missing")
         if not api_key:
             raise PermanentError("The Mirakl API key is missing")
-        api_url = api_url.rstrip("/")
-        self.api_url = api_url.removesuffix("/api")
+        super().__init__(
+            api_url.rstrip("/").removesuffix("/api"),
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_retry_wait=max_retry_wait,
+            session=session,
+            sleep=sleep,
+            clock=clock,
+        )
         self.api_key = api_key
         self.shop_id = shop_id
-        self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
-        self.max_retry_wait = max_retry_wait
         #: the last ``Retry-After`` Mirakl sent (seconds), and when (clock)
         self.last_retry_after = None
         self.last_retry_after_at = None
@@ -103,84 +117,95 @@ class MiraklClient:
 
         :param path: from the operator's root, e.g. ``/api/orders``
         :param idempotent: whether sending the call twice is harmless; when
-            not, it is retried only where Mirakl surely did not act
-        :raise TransientError: when Mirakl stays unavailable or asks to wait
-            longer than ``max_retry_wait`` (``retry_after`` says how long)
+            not, a failure is transient only where Mirakl surely did not act
+        :raise TransientError: when Mirakl is unavailable now (5xx, timeout,
+            dropped connection: the job retries) or asks to wait longer than
+            ``max_retry_wait`` (``retry_after`` says how long)
         :raise MiraklOutcomeUnknown: a non-idempotent call may have been
             processed
         :raise PermanentError: when Mirakl refuses the key or the request
         """
-        method = method.upper()
-        url = f"{self.api_url}/{path.lstrip('/')}"
-        params = dict(params or {})
-        if self.shop_id not in (None, ""):
-            params["shop_id"] = self.shop_id
-        headers = {"Authorization": self.api_key, "Accept": "application/json"}
-        last_error = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=_jsonable(json) if json is not None else None,
-                    files=files,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-                if not idempotent and not _not_sent(exc):
-                    raise MiraklOutcomeUnknown(
-                        f"Mirakl {method} {path} may or may not have been processed "
-                        f"({last_error}): check the order before sending it again"
-                    ) from exc
-                _logger.info("Mirakl %s %s failed (%s), attempt %s", method, path, exc, attempt)
-                self._backoff(attempt)
-                continue
-            status = response.status_code
-            if status in (401, 403):
-                raise PermanentError(
-                    f"Mirakl rejected the API key ({status}: {_error_message(response)}): "
-                    "check the shop's API key"
-                    + (" and shop ID" if self.shop_id not in (None, "") else "")
-                    + " in the backend, and that the key's user may use this shop"
-                )
-            if status == 429:
-                retry_after = _retry_after(response, default=60.0)
-                self.last_retry_after = retry_after
-                self.last_retry_after_at = self.clock()
-                last_error = f"HTTP 429, Retry-After {retry_after:g} s"
-                if retry_after > self.max_retry_wait:
-                    raise TransientError(
-                        f"Mirakl limits {method} {path}: retry in {retry_after:g} s",
-                        retry_after=retry_after,
-                    )
-                if attempt < self.max_attempts:
-                    self.sleep(retry_after)
-                continue
-            if status >= 500:
-                last_error = f"HTTP {status}: {_error_message(response)}"
-                if not idempotent and status != 503:
-                    raise MiraklOutcomeUnknown(
-                        f"Mirakl {method} {path} may or may not have been processed "
-                        f"({last_error}): check the order before sending it again"
-                    )
-                _logger.info("Mirakl %s %s answered %s, attempt %s", method, path, status, attempt)
-                self._backoff(attempt)
-                continue
-            if status >= 400:
-                raise MiraklRequestError(method, path, status, _error_message(response))
-            return _json(response, method, path)
-        raise TransientError(
-            f"Mirakl did not answer {method} {path} after {self.max_attempts} attempts "
-            f"({last_error})",
-            retry_after=self.last_retry_after if last_error.startswith("HTTP 429") else None,
+        return self.send(
+            method,
+            path,
+            params=params,
+            json=_jsonable(json) if json is not None else None,
+            files=files,
+            idempotent=idempotent,
         )
 
-    def _backoff(self, attempt):
-        if attempt < self.max_attempts:
-            self.sleep(min(2 ** (attempt - 1), 30) * (0.5 + random.random() / 2))
+    # Hooks of the base request path
+
+    def _build_request_params(self, request, params):
+        """Override of `retail_connector_base`: the shop of a multi-shop key."""
+        if self.shop_id not in (None, ""):
+            params["shop_id"] = self.shop_id
+        return params
+
+    def _build_request_headers(self, request):
+        """Override of `retail_connector_base`: the raw key, no "Bearer"."""
+        return {"Authorization": self.api_key, "Accept": "application/json"}
+
+    def _parse_connection_error(self, request, exc):
+        """Override of `retail_connector_base`: a non-idempotent call that may
+        have reached Mirakl has an unknown outcome."""
+        if not request.idempotent and not _not_sent(exc):
+            return self._outcome_unknown(request, f"{type(exc).__name__}: {exc}")
+        return super()._parse_connection_error(request, exc)
+
+    def _parse_response_throttled(self, request, response):
+        """Override of `retail_connector_base`: remember the last Retry-After."""
+        throttle = super()._parse_response_throttled(request, response)
+        self.last_retry_after = throttle.retry_after
+        self.last_retry_after_at = self.clock()
+        return throttle
+
+    def _parse_response_unavailable(self, request, response):
+        """Override of `retail_connector_base`: only a 503 surely left a
+        non-idempotent call unprocessed."""
+        if not request.idempotent and response.status_code != 503:
+            return self._outcome_unknown(
+                request, f"HTTP {response.status_code}: {self._parse_response_error(response)}"
+            )
+        return super()._parse_response_unavailable(request, response)
+
+    def _parse_response_denied(self, request, response):
+        """Override of `retail_connector_base`: say where the key and shop are set."""
+        status = response.status_code
+        return PermanentError(
+            f"Mirakl rejected the API key ({status}: {self._parse_response_error(response)}): "
+            "check the shop's API key"
+            + (" and shop ID" if self.shop_id not in (None, "") else "")
+            + " in the backend, and that the key's user may use this shop"
+        )
+
+    def _parse_response_refused(self, request, response):
+        """Override of `retail_connector_base`: Mirakl's message and status."""
+        return MiraklRequestError(
+            request.method,
+            request.endpoint,
+            response.status_code,
+            self._parse_response_error(response),
+        )
+
+    def _parse_response_error(self, response):
+        """Override of `retail_connector_base`: Mirakl's ``message`` when the
+        body is JSON, else the body itself."""
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            message = answer.get("message") or answer.get("error") or answer.get("errors")
+            if message:
+                return shorten(str(message))
+        return shorten(response.text) or response.reason or "no details"
+
+    def _outcome_unknown(self, request, reason):
+        return MiraklOutcomeUnknown(
+            f"Mirakl {request.label} may or may not have been processed "
+            f"({reason}): check the order before sending it again"
+        )
 
     # ------------------------------------------------------------ calls
 
@@ -237,26 +262,7 @@ class MiraklClient:
         :param line_ids: the order's line ids, to check that none is
             forgotten before asking Mirakl
         """
-        if not decisions:
-            raise PermanentError(f"OR21 for order {order_id} needs a decision for every line")
-        for line_id, accepted in decisions.items():
-            if not isinstance(accepted, bool):
-                raise PermanentError(
-                    f"the decision must be True or False, not {accepted!r}",
-                    path=f"decisions.{line_id}",
-                )
-        if line_ids is not None:
-            missing = sorted(set(map(str, line_ids)) - set(map(str, decisions)))
-            if missing:
-                raise PermanentError(
-                    f"OR21 for order {order_id}: no decision for line(s) {', '.join(missing)}"
-                )
-        body = {
-            "order_lines": [
-                {"id": str(line_id), "accepted": accepted}
-                for line_id, accepted in decisions.items()
-            ]
-        }
+        body = _acceptance_body(order_id, decisions, line_ids)
         return self.request("PUT", f"/api/orders/{order_id}/accept", json=body)
 
     def tracking(
@@ -308,12 +314,12 @@ class MiraklClient:
         cancelations = list(cancelations)
         if not cancelations:
             raise PermanentError("OR30 needs at least one cancellation")
-        for index, cancelation in enumerate(cancelations):
-            for key in ("order_line_id", "quantity", "amount", "reason_code"):
-                if cancelation.get(key) in (None, ""):
-                    raise PermanentError(
-                        f"a cancellation needs {key}", path=f"cancelations.{index}.{key}"
-                    )
+        _require(
+            cancelations,
+            ("order_line_id", "quantity", "amount", "reason_code"),
+            "a cancellation",
+            "cancelations",
+        )
         return self.request(
             "PUT", "/api/orders/cancel", json={"cancelations": cancelations}, idempotent=False
         )
@@ -330,10 +336,7 @@ class MiraklClient:
         refunds = list(refunds)
         if not refunds:
             raise PermanentError("OR28 needs at least one refund")
-        for index, refund in enumerate(refunds):
-            for key in ("order_line_id", "amount", "reason_code"):
-                if refund.get(key) in (None, ""):
-                    raise PermanentError(f"a refund needs {key}", path=f"refunds.{index}.{key}")
+        _require(refunds, ("order_line_id", "amount", "reason_code"), "a refund", "refunds")
         return self.request(
             "PUT", "/api/orders/refund", json={"refunds": refunds}, idempotent=False
         )
@@ -399,6 +402,37 @@ def _iso(value):
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
+def _acceptance_body(order_id, decisions, line_ids):
+    """OR21's body, once every decision is checked (see :meth:`MiraklClient.accept`)."""
+    if not decisions:
+        raise PermanentError(f"OR21 for order {order_id} needs a decision for every line")
+    for line_id, accepted in decisions.items():
+        if not isinstance(accepted, bool):
+            raise PermanentError(
+                f"the decision must be True or False, not {accepted!r}",
+                path=f"decisions.{line_id}",
+            )
+    if line_ids is not None:
+        missing = sorted(set(map(str, line_ids)) - set(map(str, decisions)))
+        if missing:
+            raise PermanentError(
+                f"OR21 for order {order_id}: no decision for line(s) {', '.join(missing)}"
+            )
+    return {
+        "order_lines": [
+            {"id": str(line_id), "accepted": accepted} for line_id, accepted in decisions.items()
+        ]
+    }
+
+
+def _require(items, keys, noun, prefix):
+    """Refuse ``items`` (dicts) where one of ``keys`` is empty, naming its path."""
+    for index, item in enumerate(items):
+        for key in keys:
+            if item.get(key) in (None, ""):
+                raise PermanentError(f"{noun} needs {key}", path=f"{prefix}.{index}.{key}")
+
+
 def _jsonable(value):
     """``value`` with every ``Decimal`` as a JSON number."""
     if isinstance(value, Decimal):
@@ -416,40 +450,3 @@ def _not_sent(exc):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _json(response, method, path):
-    if response.status_code == 204 or not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientError(
-            f"Mirakl answered {method} {path} with {response.status_code} and a body that "
-            f"is not JSON: {_short(response.text)}"
-        ) from None
-
-
-def _error_message(response):
-    """Mirakl's ``message`` when the body is JSON, else the body itself."""
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    if isinstance(answer, dict):
-        message = answer.get("message") or answer.get("error") or answer.get("errors")
-        if message:
-            return _short(str(message))
-    return _short(response.text) or response.reason or "no details"
-
-
-def _short(text, limit=300):
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _retry_after(response, default):
-    try:
-        return max(float(response.headers.get("Retry-After", default)), 0.0)
-    except ValueError:
-        return default

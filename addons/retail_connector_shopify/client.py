@@ -1,25 +1,37 @@
 """The one way the connector talks to Shopify's GraphQL Admin API.
 
-Plain Python: authentication (a pasted access token, or the client-credentials
-grant with a token refreshed before it expires and on a 401), cost-based
-throttling read from every answer, retries with backoff on 5xx, timeouts and
-dropped connections, cursor pagination, and errors a person can act on.
+Plain Python, on the base's request path (:mod:`retail_connector_base.api_client`):
+authentication (a pasted access token, or the client-credentials grant with a
+token refreshed before it expires and once on a 401), cost-based throttling
+read from every answer and waited out inside a call (the cost bucket,
+``THROTTLED``, a 429), cursor pagination, and errors a person can act on. A
+5xx, a timeout or a dropped connection is one ``TransientError``: the job
+that made the call is retried.
 """
 
 import json
 import logging
-import random
 import time
 
-import requests
-
+from odoo.addons.retail_connector_base.api_client import (
+    DEFAULT_TIMEOUT,
+    MAX_RETRY_WAIT,
+    ApiClient,
+    Resend,
+    Throttled,
+    retry_after_of,
+    shorten,
+)
 from odoo.addons.retail_connector_base.exceptions import PermanentError, TransientError
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
 TOKEN_REFRESH_MARGIN = 300  # refresh a granted token this many seconds before it expires
 MAX_PAGE_SIZE = 250
+# Calls other than GraphQL operations (``purpose`` of ``send``), and how errors name them
+TOKEN = "token"
+BULK_FILE = "bulk_file"
+PURPOSE_NAMES = {TOKEN: "Shopify's token endpoint", BULK_FILE: "The bulk operation's file"}
 
 
 class ShopifyUserError(PermanentError):
@@ -85,7 +97,16 @@ class Bucket:
         return max(0.0, (cost - available) / self.restore_rate)
 
 
-class ShopifyClient:
+class ShopifyClient(ApiClient):
+    """A store's GraphQL Admin API.
+
+    ``max_attempts`` bounds the sends of one call while Shopify throttles it
+    (and the one resend after a token refresh); a failure is never sent again
+    by the client.
+    """
+
+    channel = "Shopify"
+
     def __init__(
         self,
         api_url,
@@ -100,23 +121,27 @@ class ShopifyClient:
         session=None,
         sleep=time.sleep,
         clock=time.time,
+        max_retry_wait=MAX_RETRY_WAIT,
     ):
         if not access_token and not (client_id and client_secret):
             raise PermanentError(
                 "Shopify credentials are missing: an Admin API access token, "
                 "or a client ID and client secret"
             )
-        self.api_url = api_url.rstrip("/")
+        super().__init__(
+            api_url,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_retry_wait=max_retry_wait,
+            session=session,
+            sleep=sleep,
+            clock=clock,
+        )
         self.api_version = api_version
         self.access_token = access_token
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_store = token_store or MemoryTokenStore()
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
         self.bucket = Bucket()
         self.expected_cost = 10
 
@@ -136,26 +161,16 @@ class ShopifyClient:
 
     def _grant_token(self):
         """Client-credentials grant: a token with an expiry, kept in the store."""
-        try:
-            response = self.session.post(
-                f"{self.api_url}/admin/oauth/access_token",
-                json={
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
-                    "grant_type": "client_credentials",
-                },
-                timeout=self.timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"Shopify's token endpoint is unreachable: {exc}") from exc
-        if response.status_code >= 500:
-            raise TransientError(f"Shopify's token endpoint answered {response.status_code}")
-        if response.status_code != 200:
-            raise PermanentError(
-                "Shopify refused the client ID and secret "
-                f"({response.status_code}: {_short(response.text)})"
-            )
-        answer = _json(response)
+        answer = self.send(
+            "POST",
+            "/admin/oauth/access_token",
+            json={
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "grant_type": "client_credentials",
+            },
+            purpose=TOKEN,
+        )
         token = answer.get("access_token")
         if not token:
             raise PermanentError("Shopify's token answer has no access_token")
@@ -169,70 +184,18 @@ class ShopifyClient:
     def graphql(self, query, variables=None, cost=None):
         """Send one operation; return its ``data``.
 
-        Waits when the cost bucket is short, retries throttled answers, 429,
-        5xx, timeouts and dropped connections with backoff, and refreshes a
-        granted token once on a 401.
+        Waits when the cost bucket is short and waits out throttled answers
+        and 429 (short ones), and refreshes a granted token once on a 401.
 
-        :raise TransientError: when Shopify stays unavailable
+        :raise TransientError: when Shopify is unavailable now (5xx, timeout,
+            dropped connection) or throttles for longer: the job retries
         :raise PermanentError: when Shopify refuses the request itself
         """
-        cost = cost or self.expected_cost
-        refreshed = False
-        last_error = None
-        for attempt in range(1, self.max_attempts + 1):
-            wait = self.bucket.wait_for(cost, self.clock())
-            if wait:
-                self.sleep(wait)
-            try:
-                response = self.session.post(
-                    self.graphql_url,
-                    json={"query": query, "variables": variables or {}},
-                    headers={
-                        "X-Shopify-Access-Token": self._token(),
-                        "Content-Type": "application/json",
-                    },
-                    timeout=self.timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-                self._backoff(attempt)
-                continue
-            status = response.status_code
-            if status == 401 and not self.access_token and not refreshed:
-                refreshed = True
-                self._token(force_refresh=True)
-                continue
-            if status == 401:
-                raise PermanentError(
-                    "Shopify rejected the access token (401): check the token or the app's "
-                    "installation"
-                )
-            if status == 429:
-                last_error = "HTTP 429 Too Many Requests"
-                self.sleep(_retry_after(response, default=2.0))
-                continue
-            if status >= 500:
-                last_error = f"HTTP {status}: {_short(response.text)}"
-                self._backoff(attempt)
-                continue
-            if status >= 400:
-                raise PermanentError(f"Shopify answered {status}: {_short(response.text)}")
-            answer = _json(response)
-            cost_info = (answer.get("extensions") or {}).get("cost") or {}
-            if cost_info.get("throttleStatus"):
-                self.bucket.update(cost_info["throttleStatus"], self.clock())
-            if cost_info.get("requestedQueryCost"):
-                cost = cost_info["requestedQueryCost"]
-            errors = answer.get("errors")
-            if errors and _is_throttled(errors):
-                last_error = "THROTTLED"
-                self.sleep(max(self.bucket.wait_for(cost, self.clock()), 0.1))
-                continue
-            if errors:
-                raise PermanentError(f"Shopify GraphQL error: {_describe_errors(errors)}")
-            return answer.get("data") or {}
-        raise TransientError(
-            f"Shopify did not answer after {self.max_attempts} attempts ({last_error})"
+        return self.send(
+            "POST",
+            f"/admin/api/{self.api_version}/graphql.json",
+            json={"query": query, "variables": variables or {}},
+            cost=cost or self.expected_cost,
         )
 
     def mutate(self, query, variables, payload_key, operation=None):
@@ -259,47 +222,105 @@ class ShopifyClient:
         URL: Shopify gives none when nothing matched)."""
         if not url:
             return []
-        try:
-            response = self.session.get(url, timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"The bulk operation's file is unreachable: {exc}") from exc
-        if response.status_code >= 500:
-            raise TransientError(f"The bulk operation's file answered {response.status_code}")
-        if response.status_code != 200:
-            raise PermanentError(
-                f"The bulk operation's file answered {response.status_code} "
-                "(it expires after a week)"
+        return self.send("GET", url, purpose=BULK_FILE)
+
+    # Hooks of the base request path
+
+    def _build_request_headers(self, request):
+        """Override of `retail_connector_base`: the access token on GraphQL calls."""
+        purpose = request.options.get("purpose")
+        if purpose == BULK_FILE:
+            return {}  # a signed URL of its own
+        if purpose == TOKEN:
+            return super()._build_request_headers(request)
+        return {"X-Shopify-Access-Token": self._token(), "Content-Type": "application/json"}
+
+    def _prepare_request(self, request):
+        """Override of `retail_connector_base`: wait until the cost bucket holds
+        the operation's cost."""
+        if "cost" in request.options:
+            cost = request.state.setdefault("cost", request.options["cost"])
+            self.wait_for_capacity(self.bucket.wait_for(cost, self.clock()), "cost bucket")
+
+    def _parse_connection_error(self, request, exc):
+        """Override of `retail_connector_base`: name the token endpoint or the file."""
+        purpose = request.options.get("purpose")
+        if purpose in PURPOSE_NAMES:
+            return TransientError(f"{PURPOSE_NAMES[purpose]} is unreachable: {exc}")
+        return super()._parse_connection_error(request, exc)
+
+    def _parse_response_throttled(self, request, response):
+        """Override of `retail_connector_base`: Shopify's 429 waits 2 s unless told."""
+        return Throttled("HTTP 429 Too Many Requests", retry_after=retry_after_of(response, 2.0))
+
+    def _parse_response_unavailable(self, request, response):
+        """Override of `retail_connector_base`: name the token endpoint or the file."""
+        purpose = request.options.get("purpose")
+        if purpose in PURPOSE_NAMES:
+            return TransientError(f"{PURPOSE_NAMES[purpose]} answered {response.status_code}")
+        return super()._parse_response_unavailable(request, response)
+
+    def _parse_response_denied(self, request, response):
+        """Override of `retail_connector_base`: a granted token is refreshed once
+        on a 401 and the call sent again; a pasted one was rejected."""
+        if request.options.get("purpose") or response.status_code != 401:
+            return self._parse_response_refused(request, response)
+        if not self.access_token and not request.state.get("refreshed"):
+            request.state["refreshed"] = True
+            self._token(force_refresh=True)
+            return Resend("HTTP 401, token refreshed")
+        return PermanentError(
+            "Shopify rejected the access token (401): check the token or the app's installation"
+        )
+
+    def _parse_response_refused(self, request, response):
+        """Override of `retail_connector_base`: Shopify's wording per endpoint."""
+        purpose = request.options.get("purpose")
+        status, text = response.status_code, shorten(response.text, 200)
+        if purpose == TOKEN:
+            return PermanentError(f"Shopify refused the client ID and secret ({status}: {text})")
+        if purpose == BULK_FILE:
+            return PermanentError(
+                f"The bulk operation's file answered {status} (it expires after a week)"
             )
+        return PermanentError(f"Shopify answered {status}: {text}")
+
+    def _parse_response_content(self, request, response):
+        """Override of `retail_connector_base`: the token's or the file's
+        content; a GraphQL answer's ``data``, after reading its cost and its
+        errors (``THROTTLED`` is waited out)."""
+        purpose = request.options.get("purpose")
+        if purpose and response.status_code != 200:
+            raise self._parse_response_refused(request, response)
+        if purpose == BULK_FILE:
+            try:
+                return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+            except ValueError as exc:
+                raise PermanentError(f"The bulk operation's file is not JSONL: {exc}") from None
+        answer = self._parse_json(request, response)
+        if purpose == TOKEN:
+            return answer
+        cost_info = (answer.get("extensions") or {}).get("cost") or {}
+        if cost_info.get("throttleStatus"):
+            self.bucket.update(cost_info["throttleStatus"], self.clock())
+        if cost_info.get("requestedQueryCost"):
+            request.state["cost"] = cost_info["requestedQueryCost"]
+        errors = answer.get("errors")
+        if errors and _is_throttled(errors):
+            wait = self.bucket.wait_for(request.state["cost"], self.clock())
+            raise Throttled("THROTTLED", retry_after=max(wait, 0.1))
+        if errors:
+            raise PermanentError(f"Shopify GraphQL error: {_describe_errors(errors)}")
+        return answer.get("data") or {}
+
+    def _parse_json(self, request, response):
         try:
-            return [json.loads(line) for line in response.text.splitlines() if line.strip()]
-        except ValueError as exc:
-            raise PermanentError(f"The bulk operation's file is not JSONL: {exc}") from None
-
-    def _backoff(self, attempt):
-        if attempt < self.max_attempts:
-            self.sleep(min(2 ** (attempt - 1), 30) * (0.5 + random.random() / 2))
-
-
-def _json(response):
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientError(
-            f"Shopify answered {response.status_code} with a body that is not JSON: "
-            f"{_short(response.text)}"
-        ) from None
-
-
-def _short(text, limit=200):
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _retry_after(response, default):
-    try:
-        return max(float(response.headers.get("Retry-After", default)), 0.0)
-    except ValueError:
-        return default
+            return response.json()
+        except ValueError:
+            raise TransientError(
+                f"Shopify answered {response.status_code} with a body that is not JSON: "
+                f"{shorten(response.text, 200)}"
+            ) from None
 
 
 def _is_throttled(errors):

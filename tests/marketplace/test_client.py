@@ -263,38 +263,66 @@ def test_429_longer_than_the_caller_may_wait_is_handed_back(mirakl, sleeps):
     assert len(mirakl.seen) == 1
 
 
-def test_5xx_is_retried_with_backoff_then_succeeds(mirakl, sleeps):
+def test_429_that_lasts_gives_up_after_max_attempts(mirakl, sleeps):
+    mirakl.answer(Answer(429, {"message": "Too many requests"}, headers={"Retry-After": "1"}))
+    with pytest.raises(
+        TransientError, match=r"after 3 attempts \(HTTP 429, Retry-After 1 s"
+    ) as caught:
+        client_for(mirakl, sleeps, max_attempts=3).account()
+    assert caught.value.retry_after == 1.0
+    assert sleeps == [1.0, 1.0]
+    assert len(mirakl.seen) == 3
+
+
+# A failure is one TransientError: the job that made the call is retried by
+# queue_job (its backoff); the client does not loop on it.
+
+
+def test_5xx_is_one_transient_error_and_the_job_retry_succeeds(mirakl, sleeps):
     mirakl.answer(
         Answer(502, "<html>Bad gateway</html>"),
         Answer(500, {"message": "Internal error"}),
         Answer(200, {"shop_id": 2001}),
     )
-    assert client_for(mirakl, sleeps).account() == {"shop_id": 2001}
+    client = client_for(mirakl, sleeps)
+    with pytest.raises(TransientError, match=r"unavailable.*502.*Bad gateway") as caught:
+        client.account()
+    assert caught.value.retry_after is None, "the job's retry pattern decides when"
+    assert len(mirakl.seen) == 1
+    with pytest.raises(TransientError, match=r"500.*Internal error"):
+        client.account()  # the job's first retry
+    assert client.account() == {"shop_id": 2001}  # its second
     assert len(mirakl.seen) == 3
-    assert len(sleeps) == 2 and 0 < sleeps[0] <= 1 <= sleeps[1] <= 2
+    assert sleeps == [], "no backoff inside the client"
 
 
-def test_dropped_connection_and_timeout_are_retried(mirakl, sleeps):
+def test_dropped_connection_and_timeout_are_transient_and_the_job_retry_succeeds(mirakl, sleeps):
     mirakl.answer(Answer(drop=True), Answer(delay=0.5), Answer(200, {"shop_id": 2001}))
     client = client_for(mirakl, sleeps, timeout=(1, 0.2))
+    with pytest.raises(TransientError, match=r"unreachable.*ConnectionError"):
+        client.account()
+    with pytest.raises(TransientError, match=r"unreachable.*Timeout"):
+        client.account()
     assert client.account() == {"shop_id": 2001}
     assert len(mirakl.seen) == 3
+    assert sleeps == []
 
 
 def test_lasting_outage_is_transient(mirakl, sleeps):
     mirakl.answer(Answer(503, "<html>Maintenance</html>"))
-    with pytest.raises(TransientError, match=r"after 3 attempts.*503.*Maintenance"):
+    with pytest.raises(TransientError, match=r"503.*Maintenance"):
         client_for(mirakl, sleeps, max_attempts=3).account()
-    assert len(mirakl.seen) == 3
-    assert len(sleeps) == 2
+    assert len(mirakl.seen) == 1
+    assert sleeps == []
 
 
 def test_unreachable_operator_is_transient(sleeps):
     with StubMirakl() as stub:
         url = stub.url
     client = MiraklClient(url, API_KEY, max_attempts=2, timeout=(0.5, 0.5), sleep=sleeps.append)
-    with pytest.raises(TransientError, match="after 2 attempts"):
+    with pytest.raises(TransientError, match="Mirakl is unreachable: GET /api/account"):
         client.account()
+    assert sleeps == []
 
 
 # ------------------------------------------------------------------ errors
@@ -407,8 +435,39 @@ def test_refund_is_retried_when_mirakl_surely_did_nothing(mirakl, sleeps):
         Answer(429, headers={"Retry-After": "1"}), Answer(503), Answer(200, {"refunds": []})
     )
     refund = {"order_line_id": "O-1-A-1", "amount": 1, "reason_code": "DAMAGED"}
-    assert client_for(mirakl, sleeps).refund([refund]) == {"refunds": []}
+    client = client_for(mirakl, sleeps)
+    # The 429 is waited out in the call; the 503 is transient (Mirakl did nothing).
+    with pytest.raises(TransientError) as caught:
+        client.refund([refund])
+    assert not isinstance(caught.value, MiraklOutcomeUnknown)
+    assert sleeps == [1.0]
+    assert len(mirakl.seen) == 2
+    assert client.refund([refund]) == {"refunds": []}  # the job's retry
     assert len(mirakl.seen) == 3
+
+
+def test_refund_never_sent_is_transient(sleeps):
+    with StubMirakl() as stub:
+        url = stub.url  # closed: the connection is refused, nothing was sent
+    refund = {"order_line_id": "O-1-A-1", "amount": 1, "reason_code": "DAMAGED"}
+    client = MiraklClient(url, API_KEY, timeout=(0.5, 0.5), sleep=sleeps.append)
+    with pytest.raises(TransientError) as caught:
+        client.refund([refund])
+    assert not isinstance(caught.value, MiraklOutcomeUnknown)
+
+
+@pytest.mark.parametrize("answer", [Answer(drop=True), Answer(delay=0.5), Answer(502, "<html/>")])
+def test_refund_and_cancellation_lost_on_the_way_are_outcome_unknown(mirakl, sleeps, answer):
+    mirakl.answer(answer, Answer(200, {}))
+    client = client_for(mirakl, sleeps, timeout=(1, 0.2))
+    refund = {"order_line_id": "O-1-A-1", "amount": 1, "reason_code": "DAMAGED"}
+    with pytest.raises(MiraklOutcomeUnknown, match="may or may not have been processed"):
+        client.refund([refund])
+    cancelation = {"order_line_id": "O-1-A-1", "quantity": 1, "amount": 1, "reason_code": "X"}
+    mirakl.answer(answer, Answer(200, {}))
+    with pytest.raises(MiraklOutcomeUnknown, match=r"PUT /api/orders/cancel may or may not"):
+        client.cancel_lines([cancelation])
+    assert len(mirakl.seen) == 2
 
 
 def test_refund_needs_a_reason(mirakl):

@@ -119,17 +119,77 @@ def test_paced_to_the_restore_rate_from_the_cost_extensions(shop):
     assert sleeps and 0 < sleeps[0] <= 0.05
 
 
-@pytest.mark.parametrize("fault", ["html_5xx", "json_503", "reset", "timeout"])
-def test_transient_faults_are_retried(shop, fault):
-    shop.fail_next(fault, times=2, seconds=2)
-    data = client_for(shop).graphql(graphql.SHOP)
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("html_5xx", r"unavailable.*HTTP 502"),
+        ("json_503", r"unavailable.*HTTP 503"),
+        ("reset", "unreachable"),
+        ("timeout", r"unreachable.*Timeout"),
+    ],
+)
+def test_transient_fault_is_one_transient_error_then_the_job_retry_succeeds(shop, fault, words):
+    # The client sends once: the retry is the job's (queue_job's backoff), not a loop here.
+    sleeps = []
+    client = client_for(shop, sleep=sleeps.append)
+    shop.fail_next(fault, times=1, seconds=2)
+    with pytest.raises(TransientError, match=words) as caught:
+        client.graphql(graphql.SHOP)
+    assert not isinstance(caught.value, PermanentError)
+    assert caught.value.retry_after is None, "the job's retry pattern decides when"
+    assert len(shop.graphql_requests("RetailShop")) == 1
+    assert sleeps == []
+    # The job's retry: the next call goes through.
+    data = client.graphql(graphql.SHOP)
     assert data["shop"]["name"] == "Retail Connect Test"
 
 
-def test_lasting_outage_is_a_transient_error_naming_the_last_answer(shop):
+def test_lasting_outage_is_a_transient_error_naming_the_answer(shop):
     shop.fail_next("html_5xx", times=10)
-    with pytest.raises(TransientError, match=r"did not answer after 3 attempts .*502"):
-        client_for(shop, max_attempts=3).graphql(graphql.SHOP)
+    sleeps = []
+    client = client_for(shop, max_attempts=3, sleep=sleeps.append)
+    with pytest.raises(TransientError, match=r"Shopify is unavailable: .*HTTP 502: .*Bad Gateway"):
+        client.graphql(graphql.SHOP)
+    assert len(shop.graphql_requests("RetailShop")) == 1
+    assert sleeps == []
+
+
+def test_throttling_that_lasts_gives_up_after_max_attempts(shop):
+    sleeps = []
+    shop.fail_next("throttled", times=10, status=429, retry_after=2)
+    with pytest.raises(TransientError, match=r"after 3 attempts \(HTTP 429") as caught:
+        client_for(shop, max_attempts=3, sleep=sleeps.append).graphql(graphql.SHOP)
+    assert caught.value.retry_after == 2.0
+    assert sleeps == [2.0, 2.0]
+    assert len(shop.graphql_requests("RetailShop")) == 3
+
+
+def test_a_long_retry_after_is_handed_to_the_job(shop):
+    sleeps = []
+    shop.fail_next("throttled", status=429, retry_after=120)
+    with pytest.raises(TransientError, match="retry in 120 s") as caught:
+        client_for(shop, sleep=sleeps.append).graphql(graphql.SHOP)
+    assert caught.value.retry_after == 120.0
+    assert sleeps == []
+
+
+def test_unreachable_token_endpoint_is_transient():
+    with FakeShopify() as fake:
+        url = fake.base_url  # closed again: nothing listens there
+    client = ShopifyClient(
+        url, "2026-10", client_id="id", client_secret="secret", timeout=(0.5, 0.5)
+    )
+    with pytest.raises(TransientError, match="token endpoint is unreachable"):
+        client.graphql(graphql.SHOP)
+
+
+def test_bulk_file_is_read_and_an_expired_one_is_permanent(shop):
+    client = client_for(shop)
+    assert client.download_jsonl(None) == []
+    shop.bulk_files["7"] = b'{"id": 1}\n\n{"id": 2}\n'
+    assert client.download_jsonl(f"{shop.base_url}/bulk/7.jsonl") == [{"id": 1}, {"id": 2}]
+    with pytest.raises(PermanentError, match="expires after a week"):
+        client.download_jsonl(f"{shop.base_url}/bulk/8.jsonl")
 
 
 def test_bad_pasted_token_is_permanent(shop):

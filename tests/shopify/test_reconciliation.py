@@ -9,6 +9,7 @@ operations, one after the other, backfill older orders and customers.
 
 import re
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from ..fakes.shopify import (
     iso,
     order_webhook_payload,
 )
-from ..support.odoo_server import query
+from ..support.odoo_server import db_connect, query
 from ..support.odoo_server import wait_until as wait_for
 
 SKUS = ("RC-MUG", "RC-CAP")
@@ -78,6 +79,12 @@ def store(odoo_server, shop):
     [backend] = server.call("retail.backend", "read", [backend_id], ["webhook_token"])
     url = f"{server.base_url}/retail/webhook/{backend['webhook_token']}"
     return backend_id, url
+
+
+def execute(server, sql, params=()):
+    with closing(db_connect(server.dbname)) as conn, conn.cursor() as cr:
+        cr.execute(sql, params)
+        conn.commit()
 
 
 def new_order(shop, **kwargs):
@@ -226,12 +233,32 @@ def test_a_second_poll_stores_nothing_new_and_the_cursor_moves_forward(odoo_serv
 
 def test_poll_completes_through_throttling_and_5xx(odoo_server, store, shop):
     backend_id, _url = store
+    server = odoo_server
     missed = new_order(shop, updated_at=datetime.now(UTC) + timedelta(seconds=10))
     shop.clear_log()
-    shop.fail_next("throttled")
-    shop.fail_next("html_5xx", status=503)
-    poll(odoo_server, backend_id)
-    wait_imported(odoo_server, backend_id, [missed])
+    shop.fail_next("throttled")  # waited out within the call
+    shop.fail_next("html_5xx", status=503)  # fails this run of the job: queue_job retries it
+    [(since,)] = query(server, "SELECT COALESCE(MAX(id), 0) FROM queue_job")
+    server.call("retail.backend", "action_shopify_poll_orders", [backend_id])
+    [(job_id,)] = wait_for(
+        lambda: query(
+            server,
+            "SELECT id FROM queue_job WHERE id > %s AND func_string = %s "
+            "AND state = 'pending' AND retry = 1 AND eta IS NOT NULL",
+            (since, f"retail.backend({backend_id},)._shopify_poll_orders()"),
+        ),
+        "the poll postponed for a retry",
+        server,
+    )
+    execute(server, "UPDATE queue_job SET eta = NULL WHERE id = %s", (job_id,))  # retry now
+    wait_for(
+        lambda: query(
+            server, "SELECT 1 FROM queue_job WHERE id = %s AND state = 'done'", (job_id,)
+        ),
+        "the retried poll",
+        server,
+    )
+    wait_imported(server, backend_id, [missed])
     requests_made = shop.graphql_requests("RetailOrdersUpdatedSince")
     assert [entry.fault for entry in requests_made][:3] == ["throttled", "html_5xx", None]
 

@@ -8,3 +8,4 @@ from . import test_event_processing
 from . import test_security
 from . import test_webhook_controller
 from . import test_customer_privacy
+from . import test_api_client
