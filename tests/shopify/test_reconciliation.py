@@ -239,13 +239,13 @@ def test_poll_completes_through_throttling_and_5xx(odoo_server, store, shop):
     shop.fail_next("throttled")  # waited out within the call
     shop.fail_next("html_5xx", status=503)  # fails this run of the job: queue_job retries it
     [(since,)] = query(server, "SELECT COALESCE(MAX(id), 0) FROM queue_job")
-    server.call("retail.backend", "action_shopify_poll_orders", [backend_id])
+    server.call("retail.backend", "action_poll_now", [backend_id])
     [(job_id,)] = wait_for(
         lambda: query(
             server,
-            "SELECT id FROM queue_job WHERE id > %s AND func_string = %s "
+            "SELECT id FROM queue_job WHERE id > %s AND func_string LIKE %s "
             "AND state = 'pending' AND retry = 1 AND eta IS NOT NULL",
-            (since, f"retail.backend({backend_id},)._shopify_poll_orders()"),
+            (since, f"retail.backend({backend_id},)._poll(%"),
         ),
         "the poll postponed for a retry",
         server,
