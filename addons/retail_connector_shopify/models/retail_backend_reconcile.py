@@ -15,7 +15,7 @@ from odoo.addons.retail_connector_base.exceptions import (
     TransientError,
 )
 
-from .. import graphql, mappers_graphql
+from .. import graphql, payloads
 from ..adapters.shopify import POLL_CUSTOMER_TOPIC, POLL_ORDER_TOPIC
 from ..client import ShopifyUserError
 from .retail_backend import _notification
@@ -335,7 +335,7 @@ class RetailBackend(models.Model):
                 seen, stored, _newest = self._shopify_store_nodes(lines, POLL_CUSTOMER_TOPIC)
                 done = self.env._("%(stored)s stored (%(seen)s exported)", stored=stored, seen=seen)
                 return self._shopify_end_backfill(_backfill_status(orders_done, done))
-            nodes = mappers_graphql.reassemble_bulk_orders(lines)
+            nodes = payloads.reassemble_bulk_orders(lines)
             seen, stored, newest = self._shopify_store_nodes(nodes, POLL_ORDER_TOPIC)
             if newest and (not self.shopify_poll_cursor or newest > self.shopify_poll_cursor):
                 self.shopify_poll_cursor = newest
