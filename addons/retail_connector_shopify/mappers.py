@@ -141,8 +141,8 @@ def map_order(order, money):
     plain_ok = money == SHOP_MONEY or presentment_currency == shop_currency
     side = MoneySide(money, currency, plain_ok)
 
-    total = side.read(order["total"])
-    tax = side.read(order["tax"])
+    total = side.value(order["total"])
+    tax = side.value(order["tax"])
     values = {
         "external_id": order["external_id"],
         "name": order["name"],
@@ -186,7 +186,7 @@ def _line_values(line, side):
         "sku": line["sku"],
         "name": line["name"],
         "quantity": line["quantity"],
-        "unit_price": side.read(line["unit_price"]),
+        "unit_price": side.value(line["unit_price"]),
         "discount": side.total(line["discounts"]),
         "tax_lines": _tax_lines(line, side),
         "extra": line["extra"],
@@ -197,7 +197,7 @@ def _shipping_values(line, side):
     return {
         "title": line["title"],
         "code": line["code"],
-        "price": side.read(line["price"]),
+        "price": side.value(line["price"]),
         "discount": side.total(line["discounts"]),
         "tax_lines": _tax_lines(line, side),
         "extra": line["extra"],
@@ -206,7 +206,7 @@ def _shipping_values(line, side):
 
 def _tax_lines(line, side):
     return [
-        {"title": tax["title"], "rate": tax["rate"], "amount": side.read(tax["amount"])}
+        {"title": tax["title"], "rate": tax["rate"], "amount": side.value(tax["amount"])}
         for tax in line["tax_lines"]
     ]
 
@@ -239,7 +239,7 @@ def _order_extra(order, side):
         extra["source"] = order["source"]
     for name, amount in order["extra_amounts"].items():
         if amount.money_set is not None or side.plain_ok:
-            extra[name] = str(side.read(amount))
+            extra[name] = str(side.value(amount))
         else:
             # No twin (total_outstanding has none): keep the shop's figure,
             # named as such.
@@ -320,8 +320,8 @@ def refund_to_canonical(payload, money=PRESENTMENT_MONEY):
     for index, adjustment in enumerate(_array(payload, "order_adjustments", "")):
         path = f"order_adjustments.{index}"
         adjustment = _object(adjustment, path)
-        amount = side.read(Amount.from_webhook(adjustment, "amount", path))
-        adjustment_tax = side.read(Amount.from_webhook(adjustment, "tax_amount", path), ZERO)
+        amount = side.value(Amount.from_webhook(adjustment, "amount", path))
+        adjustment_tax = side.value(Amount.from_webhook(adjustment, "tax_amount", path), ZERO)
         if adjustment.get("kind") == "shipping_refund":
             # Shopify books refunded shipping as a negative adjustment.
             shipping -= amount
@@ -390,8 +390,8 @@ def _refund_line_values(item, index, side):
     return {
         "line_external_id": line_external_id,
         "quantity": item.get("quantity"),
-        "subtotal": side.read(Amount.from_webhook(item, "subtotal", path)),
-        "tax": side.read(Amount.from_webhook(item, "total_tax", path), ZERO),
+        "subtotal": side.value(Amount.from_webhook(item, "subtotal", path)),
+        "tax": side.value(Amount.from_webhook(item, "total_tax", path), ZERO),
         "restock": item.get("restock_type") in RESTOCK_TYPES,
         "extra": extra,
     }
@@ -415,7 +415,7 @@ def _refunded_amount(payload, side):
             if currency and side.currency and currency != side.currency:
                 foreign = True
                 continue
-        amount += side.read(Amount.from_webhook(transaction, "amount", path))
+        amount += side.value(Amount.from_webhook(transaction, "amount", path))
     if foreign:
         return None, None, summary
     return amount, "transactions", summary

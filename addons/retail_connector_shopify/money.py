@@ -95,7 +95,7 @@ class MoneySide:
     currency: str | None
     plain_ok: bool
 
-    def read(self, amount, default=None):
+    def value(self, amount, default=None):
         """The amount on this side as a ``Decimal``: from its set when there
         is one, else from its plain figure; ``default`` when it has neither
         (an error without a default)."""
@@ -130,7 +130,7 @@ class MoneySide:
 
     def total(self, amounts):
         """The sum of ``amounts`` (e.g. a line's discount allocations)."""
-        return sum((self.read(amount) for amount in amounts), ZERO)
+        return sum((self.value(amount) for amount in amounts), ZERO)
 
 
 def decimal_amount(value, path):
