@@ -16,6 +16,7 @@ source's field (``line_items.0.price_set.presentment_money`` or
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 from odoo.addons.retail_connector_base.utils import join_path as _join
@@ -35,8 +36,7 @@ GRAPHQL_SIDES = {SHOP_MONEY: "shopMoney", PRESENTMENT_MONEY: "presentmentMoney"}
 GRAPHQL_CURRENCY_KEYS = ("currencyCode",)
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """One amount as its source sent it, not read yet.
 
     ``money_set`` is the set of money sides (None when the source sent none),
