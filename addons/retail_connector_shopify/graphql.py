@@ -30,7 +30,7 @@ mutation RetailWebhookSubscriptionCreate(
 }
 """
 
-# The order fields the import needs (mappers_graphql.order_node_to_canonical),
+# The order fields the import needs (mappers.order_node_to_canonical),
 # shared by the reconciliation poll and the bulk backfill. Admin API 2026-10
 # names: the customer's email and phone are defaultEmailAddress and
 # defaultPhoneNumber (Customer.email and .phone are deprecated), addresses

@@ -890,7 +890,6 @@ def test_order_webhook_payload_is_the_same_order():
     # The connector's mappers need Odoo importable (tests/conftest.py); the rest of this
     # file does not.
     mappers = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers")
-    mappers_graphql = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers_graphql")
 
     def canonical(order):
         def strip(data):
@@ -913,7 +912,7 @@ def test_order_webhook_payload_is_the_same_order():
         displayFulfillmentStatus="PARTIALLY_FULFILLED",
     )
     from_webhook = mappers.order_to_canonical(order_webhook_payload(node))
-    from_node = mappers_graphql.order_node_to_canonical(node)
+    from_node = mappers.order_node_to_canonical(node)
     assert canonical(from_node) == canonical(from_webhook)
     assert from_node.channel_status == "partially fulfilled"
 
@@ -922,7 +921,6 @@ def test_customer_webhook_payload_is_the_same_customer():
     """The REST webhook body and the GraphQL node of a fake customer map to the same
     customer, marketing consent included."""
     mappers = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers")
-    mappers_graphql = pytest.importorskip("odoo.addons.retail_connector_shopify.mappers_graphql")
     fake = ShopState(
         shop_domain="x.myshopify.com", shop_name="X", currency="EUR", max_page_size=250,
         bulk_delay=None,
@@ -936,7 +934,7 @@ def test_customer_webhook_payload_is_the_same_customer():
         address={"address1": "1 Main St", "city": "Lyon", "countryCodeV2": "FR"},
     )
     from_webhook = mappers.customer_to_canonical(customer_webhook_payload(node))
-    from_node = mappers_graphql.customer_node_to_canonical(node)
+    from_node = mappers.customer_node_to_canonical(node)
     without_extra = {"extra": True, "default_address": {"extra"}, "consent": {"extra"}}
     assert from_node.model_dump(exclude=without_extra) == from_webhook.model_dump(
         exclude=without_extra

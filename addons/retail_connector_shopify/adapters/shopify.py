@@ -16,7 +16,7 @@ from odoo.addons.retail_connector_base.adapters import (
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
-from .. import compliance, mappers, mappers_graphql
+from .. import compliance, mappers
 
 ORDER_TOPICS = frozenset(
     {
@@ -44,6 +44,11 @@ def sign_body(secret, body):
 
 @register_adapter
 class ShopifyAdapter(ChannelAdapter):
+    """Reads from its backend: ``shopify_shop_domain``,
+    ``shopify_client_secret``, ``shopify_previous_client_secret``,
+    ``shopify_secret_rotated_at``, ``shopify_previous_secret_hours`` and
+    ``shopify_money_side`` (a stand-in backend in a test needs them all)."""
+
     code = "shopify"
     kept_headers = (
         "x-shopify-topic",
@@ -76,11 +81,11 @@ class ShopifyAdapter(ChannelAdapter):
         after a rotation (Shopify keeps signing with it for a while)."""
         backend = self.backend
         secrets = [backend.shopify_client_secret] if backend.shopify_client_secret else []
-        previous = getattr(backend, "shopify_previous_client_secret", None)
-        rotated_at = getattr(backend, "shopify_secret_rotated_at", None)
+        previous = backend.shopify_previous_client_secret
+        rotated_at = backend.shopify_secret_rotated_at
         if previous and rotated_at:
             now = now or datetime.now(UTC).replace(tzinfo=None)
-            grace = timedelta(hours=getattr(backend, "shopify_previous_secret_hours", 1) or 0)
+            grace = timedelta(hours=backend.shopify_previous_secret_hours or 0)
             if now - rotated_at <= grace:
                 secrets.append(previous)
         return secrets
@@ -107,17 +112,20 @@ class ShopifyAdapter(ChannelAdapter):
         compliance topics :class:`~..compliance.ComplianceRequest` objects
         (applied by this module's ``retail.event``); other topics are returned
         as they are (the base ignores them)."""
-        money = getattr(self.backend, "shopify_money_side", None) or "presentment_money"
         if topic in ORDER_TOPICS:
-            return mappers.order_to_canonical(payload, money=money)
+            return mappers.order_to_canonical(payload, money=self._money_side())
         if topic == POLL_ORDER_TOPIC:
-            return mappers_graphql.order_node_to_canonical(payload, money=money)
+            return mappers.order_node_to_canonical(payload, money=self._money_side())
         if topic in CUSTOMER_TOPICS:
             return mappers.customer_to_canonical(payload)
         if topic == POLL_CUSTOMER_TOPIC:
-            return mappers_graphql.customer_node_to_canonical(payload)
+            return mappers.customer_node_to_canonical(payload)
         if topic == "refunds/create":
-            return mappers.refund_to_canonical(payload, money=money)
+            return mappers.refund_to_canonical(payload, money=self._money_side())
         if topic in compliance.TOPIC_KIND_MAPPING:
             return compliance.ComplianceRequest.from_webhook(topic, payload)
         return payload
+
+    def _money_side(self):
+        """The side of Shopify's money sets amounts are imported from."""
+        return self.backend.shopify_money_side or mappers.PRESENTMENT_MONEY

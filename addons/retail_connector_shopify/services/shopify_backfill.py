@@ -11,7 +11,7 @@ from odoo.addons.retail_connector_base.exceptions import (
 )
 from odoo.addons.retail_connector_base.polling import POLL_STREAM
 
-from .. import graphql, mappers_graphql
+from .. import graphql, payloads
 from ..adapters.shopify import POLL_CUSTOMER_TOPIC, POLL_ORDER_TOPIC
 from ..client import ShopifyUserError
 from ..reconciliation import (
@@ -149,7 +149,7 @@ class RetailShopifyBackfill(models.AbstractModel):
                 seen, stored, _newest = cursor._store(polled_records(lines, POLL_CUSTOMER_TOPIC))
                 done = self.env._("%(stored)s stored (%(seen)s exported)", stored=stored, seen=seen)
                 return self._end(backend, backfill_status(orders_done, done))
-            nodes = mappers_graphql.reassemble_bulk_orders(lines)
+            nodes = payloads.reassemble_bulk_orders(lines)
             seen, stored, newest = cursor._store(polled_records(nodes, POLL_ORDER_TOPIC))
             if newest and (not cursor.cursor or newest > cursor.cursor):
                 cursor.cursor = newest

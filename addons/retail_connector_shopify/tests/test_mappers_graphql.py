@@ -20,8 +20,9 @@ from pathlib import Path
 from odoo.addons.retail_connector_base import schemas
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 
-from .. import mappers, mappers_graphql
+from .. import mappers, payloads
 from ..adapters.shopify import ShopifyAdapter
+from .common import shopify_settings
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
@@ -50,7 +51,7 @@ class TestGraphQLOrderMapper(unittest.TestCase):
         self.node = sample("graphql_order_taxes_excluded")
 
     def map(self, node=None, **kwargs):
-        return mappers_graphql.order_node_to_canonical(node or self.node, **kwargs)
+        return mappers.order_node_to_canonical(node or self.node, **kwargs)
 
     def test_same_canonical_order_as_the_webhook(self):
         rest = sample("order_create_taxes_excluded")
@@ -62,6 +63,30 @@ class TestGraphQLOrderMapper(unittest.TestCase):
                     without_extra(from_graphql.model_dump()),
                     without_extra(from_webhook.model_dump()),
                 )
+
+    def test_webhook_poll_node_and_bulk_lines_give_the_same_order(self):
+        """The three shapes Shopify sends an order in: the webhook payload,
+        the poll's node, and the bulk export's lines (the order, then each
+        line item and shipping line on a line of its own)."""
+        node = sample("graphql_order_taxes_excluded")
+        children = node["lineItems"]["nodes"] + node["shippingLines"]["nodes"]
+        bulk_lines = [
+            {k: v for k, v in node.items() if k not in ("lineItems", "shippingLines")},
+            *(dict(child, __parentId=node["id"]) for child in children),
+        ]
+        [reassembled] = payloads.reassemble_bulk_orders(bulk_lines)
+        for money in mappers.MONEY_SIDES:
+            with self.subTest(money=money):
+                from_webhook = mappers.order_to_canonical(
+                    sample("order_create_taxes_excluded"), money=money
+                )
+                from_node = self.map(money=money)
+                from_bulk = self.map(reassembled, money=money)
+                self.assertEqual(
+                    without_extra(from_node.model_dump()),
+                    without_extra(from_webhook.model_dump()),
+                )
+                self.assertEqual(from_bulk, from_node)
 
     def test_fields(self):
         order = self.map()
@@ -160,8 +185,7 @@ class TestGraphQLOrderMapper(unittest.TestCase):
         self.assertEqual(caught.exception.path, "id")
 
     def test_adapter_maps_the_poll_topic(self):
-        settings = type("Settings", (), {"shopify_money_side": "shop_money"})()
-        adapter = ShopifyAdapter(settings)
+        adapter = ShopifyAdapter(shopify_settings(shopify_money_side="shop_money"))
         order = adapter.to_canonical("orders/poll", self.node, {})
         self.assertEqual((order.external_id, order.currency), (self.node["id"], "USD"))
 
@@ -172,7 +196,7 @@ class TestGraphQLCustomerMapper(unittest.TestCase):
         self.node = sample("graphql_customer")
 
     def map(self, node=None):
-        return mappers_graphql.customer_node_to_canonical(node or self.node)
+        return mappers.customer_node_to_canonical(node or self.node)
 
     def test_same_canonical_customer_as_the_webhook(self):
         from_webhook = mappers.customer_to_canonical(sample("customer_create"))
@@ -218,7 +242,7 @@ class TestGraphQLCustomerMapper(unittest.TestCase):
         self.assertIsNone(customer.consent)
 
     def test_order_customers_have_no_consent(self):
-        order = mappers_graphql.order_node_to_canonical(sample("graphql_order_taxes_excluded"))
+        order = mappers.order_node_to_canonical(sample("graphql_order_taxes_excluded"))
         self.assertIsNone(order.customer.consent)
 
     def test_errors_name_the_graphql_field(self):
@@ -233,7 +257,7 @@ class TestGraphQLCustomerMapper(unittest.TestCase):
         self.assertEqual(caught.exception.path, "id")
 
     def test_adapter_maps_the_poll_topic(self):
-        adapter = ShopifyAdapter(type("Settings", (), {})())
+        adapter = ShopifyAdapter(shopify_settings())
         customer = adapter.to_canonical("customers/poll", self.node, {})
         self.assertEqual(customer, self.map())
 
@@ -253,7 +277,7 @@ class TestReassembleBulkOrders(unittest.TestCase):
         lines += [
             dict(child, __parentId=parent) for child, parent in zip(children, parents, strict=True)
         ]
-        first, second = mappers_graphql.reassemble_bulk_orders(lines)
+        first, second = payloads.reassemble_bulk_orders(lines)
         self.assertEqual(
             [line["id"] for line in first["lineItems"]["nodes"]],
             [line["id"] for line in node["lineItems"]["nodes"]],
@@ -266,12 +290,12 @@ class TestReassembleBulkOrders(unittest.TestCase):
         del node["lineItems"]["pageInfo"]
         self.assertEqual(first, node)
         self.assertEqual(
-            without_extra(mappers_graphql.order_node_to_canonical(first).model_dump()),
-            without_extra(mappers_graphql.order_node_to_canonical(node).model_dump()),
+            without_extra(mappers.order_node_to_canonical(first).model_dump()),
+            without_extra(mappers.order_node_to_canonical(node).model_dump()),
         )
 
     def test_orphan_child_is_refused(self):
         with self.assertRaises(PermanentError):
-            mappers_graphql.reassemble_bulk_orders(
+            payloads.reassemble_bulk_orders(
                 [{"id": "gid://shopify/LineItem/1", "__parentId": "gid://shopify/Order/1"}]
             )

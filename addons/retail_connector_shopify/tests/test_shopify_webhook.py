@@ -1,6 +1,5 @@
 import json
 import unittest
-from types import SimpleNamespace
 
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
@@ -9,6 +8,7 @@ from odoo.addons.retail_connector_base.adapters import get_adapter_class
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 
 from ..adapters.shopify import sign_body
+from .common import shopify_settings
 
 SECRET = "shpss_0123456789abcdef0123456789abcdef"
 SHOP = "retail-connect-test.myshopify.com"
@@ -40,7 +40,7 @@ def lower(headers):
 class TestShopifyAdapter(unittest.TestCase):
     def setUp(self):
         super().setUp()
-        backend = SimpleNamespace(shopify_client_secret=SECRET, shopify_shop_domain=SHOP)
+        backend = shopify_settings(shopify_client_secret=SECRET, shopify_shop_domain=SHOP)
         self.adapter = get_adapter_class("shopify")(backend)
         self.body = json.dumps(ORDER).encode()
 
@@ -70,7 +70,7 @@ class TestShopifyAdapter(unittest.TestCase):
 
     def test_no_secret_fails_closed(self):
         adapter = get_adapter_class("shopify")(
-            SimpleNamespace(shopify_client_secret=False, shopify_shop_domain=SHOP)
+            shopify_settings(shopify_client_secret=False, shopify_shop_domain=SHOP)
         )
         with self.assertRaises(SignatureError):
             adapter.verify_webhook(lower(shopify_headers(self.body)), self.body)
@@ -130,6 +130,16 @@ class TestShopifyWebhook(HttpCase):
         self.backend.shopify_api_url = "http://127.0.0.1:8999/"
         self.assertEqual(self.backend._get_shopify_api_url(), "http://127.0.0.1:8999")
 
+    def test_settings_hold_what_the_adapter_reads(self):
+        """The adapter reads its settings as attributes, without defaults:
+        the backend's settings have every one of them."""
+        settings = self.backend._get_settings()
+        for name in vars(shopify_settings()):
+            self.assertEqual(getattr(settings, name), self.backend.sudo()[name], name)
+        adapter = self.backend._get_adapter()
+        self.assertEqual(adapter._valid_secrets(), [SECRET])
+        self.assertEqual(adapter._money_side(), "presentment_money")
+
     def test_shopify_signs_with_the_client_secret_not_the_webhook_secret(self):
         self.assertTrue(self.backend.support_webhooks)
         self.assertFalse(self.backend.support_webhook_secret)
@@ -140,7 +150,7 @@ class TestShopifySecretRotation(unittest.TestCase):
         from datetime import UTC, datetime, timedelta
 
         now = datetime.now(UTC).replace(tzinfo=None)
-        backend = SimpleNamespace(
+        backend = shopify_settings(
             shopify_client_secret="new-secret",
             shopify_previous_client_secret=SECRET,
             shopify_secret_rotated_at=now - timedelta(hours=rotated_hours_ago),
