@@ -134,6 +134,8 @@ class RetailEvent(models.Model):
         return self._run_processing(self._process_locked)
 
     def _process_locked(self, state, started):
+        """One attempt at the event, locked in ``state``: apply it unless it
+        was already applied or its backend is not active."""
         if state in ("done", "ignored"):
             return f"Event already {state}: nothing applied."
         if self.backend_id.state != "active" and not (

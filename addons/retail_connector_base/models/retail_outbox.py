@@ -131,6 +131,8 @@ class RetailOutbox(models.Model):
         return self._run_processing(self._send_locked)
 
     def _send_locked(self, state, started):
+        """One attempt at the message, locked in ``state``: send it unless
+        it was sent or given up meanwhile."""
         if state != "pending":
             return f"Already {state}: nothing sent."
         record = self._record()
