@@ -1,7 +1,8 @@
 """The small exception hierarchy of the suite.
 
-Adapters raise these; the webhook controller and the event job translate them
-into HTTP answers and event states.
+Adapters, clients and importers raise these; the webhook controller turns them
+into HTTP answers, and the processing core (``processing/errors.py``) into
+another attempt or a failure of an event or outbox message.
 """
 
 
@@ -33,7 +34,11 @@ class PermanentError(RetailError):
 
 
 class TransientError(RetailError):
-    """Processing may succeed later (channel outage, lock contention...)."""
+    """Processing may succeed later (channel outage, lock contention...).
+
+    ``retry_after`` is the delay in seconds the channel asked for, if any: it
+    wins over the retry policy's backoff.
+    """
 
     def __init__(self, message, retry_after=None):
         super().__init__(message)

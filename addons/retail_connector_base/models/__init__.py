@@ -1,3 +1,4 @@
+from . import retail_processing_mixin
 from . import retail_backend
 from . import retail_backend_runtime
 from . import retail_binding

@@ -1,68 +1,41 @@
 import json
 import logging
-import time
-import uuid
 from datetime import timedelta
 
-import psycopg2
-import requests
-from psycopg2.extras import Json
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
-
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
-from odoo.addons.queue_job.fields import JobEncoder
 
 from .. import schemas
 from ..const import (
-    EVENT_JOB_PRIORITY,
     EVENT_SOURCES,
     EVENT_STATES,
     PENDING_EVENT_STATES,
     REPLAYABLE_EVENT_STATES,
 )
-from ..exceptions import PermanentError, TransientError
+from ..exceptions import PermanentError
+from ..processing import job_rows
+from .retail_processing_mixin import JOB_MANAGER_GROUP, elapsed_ms
 
 _logger = logging.getLogger(__name__)
 
-JOB_MANAGER_GROUP = "queue_job.group_queue_job_manager"
-JOB_FUNCTION_NAME = "<retail.event>._process"
-# The queue_job columns a new job fills, in the order of _job_row()'s values.
-JOB_COLUMNS = SQL(
-    "uuid, user_id, company_id, name, model_name, method_name, func_string,"
-    " channel_method_name, job_function_id, channel, records, args, kwargs, dependencies,"
-    " state, priority, max_retries, retry, date_created"
-)
-# VALUES lose the columns' types: cast the JSON ones.
-JOB_VALUES = SQL(
-    "uuid, user_id, company_id, name, model_name, method_name, func_string,"
-    " channel_method_name, job_function_id, channel, records::jsonb, args::jsonb,"
-    " kwargs::jsonb, dependencies, state, priority, max_retries, retry, date_created"
-)
-
-# Errors that may go away by themselves: retried with backoff.
-TRANSIENT_ERRORS = (
-    TransientError,
-    RetryableJobError,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.DeadlockDetected,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    # Two workers importing the same new record: the loser is retried and
-    # then finds the winner's binding.
-    psycopg2.errors.UniqueViolation,
-)
-# Errors that retrying cannot fix: the event fails at once.
-PERMANENT_ERRORS = (PermanentError, ValidationError, UserError, AccessError, ValueError)
-
 
 class RetailEvent(models.Model):
+    """A delivery from a channel (webhook, poll, API), stored as received and
+    applied once by its processing job.
+
+    Ingestion writes the event and its job in one statement
+    (``processing/job_rows.py``); attempts, retries and failures follow the
+    processing core through ``retail.processing.mixin``.
+    """
+
     _name = "retail.event"
+    _inherit = ["retail.processing.mixin"]
     _description = "Retail Inbound Event"
     _order = "received_at desc, id desc"
+    _processing_job_method = "_process"
+    _processing_retry_state = "queued"
+    _processing_final_states = ("done", "ignored")
 
     # Indexed by the (backend_id, event_key) unique constraint.
     backend_id = fields.Many2one(
@@ -92,11 +65,6 @@ class RetailEvent(models.Model):
     state = fields.Selection(EVENT_STATES, required=True, default="received", readonly=True)
     state_reason = fields.Char(
         string="Reason", readonly=True, help="Why an event was ignored (duplicate, stale...)."
-    )
-    attempts = fields.Integer(readonly=True)
-    error = fields.Text(readonly=True)
-    job_id = fields.Many2one(
-        "queue.job", readonly=True, index="btree_not_null", groups=JOB_MANAGER_GROUP
     )
     job_state = fields.Selection(
         related="job_id.state", string="Job state", groups=JOB_MANAGER_GROUP
@@ -132,78 +100,13 @@ class RetailEvent(models.Model):
         the backend is active; return the new event, or an empty recordset
         for a duplicate.
 
-        One statement writes both rows: this is the webhook's hot path. The
-        job is only inserted when the key is new; ``ON CONFLICT DO NOTHING``
-        settles two deliveries of the same key racing each other, and the
-        loser's job is deleted before its transaction commits.
+        One statement writes both rows: this is the webhook's hot path (see
+        :func:`~odoo.addons.retail_connector_base.processing.job_rows.insert_event`).
 
         :param settings: the backend's :class:`BackendSettings`
         """
-        text = body.decode() if isinstance(body, bytes) else body
-        self.env.cr.execute(SQL("SELECT nextval('retail_event_id_seq')"))
-        event_id = self.env.cr.fetchone()[0]
-        enqueue = settings.state == "active" or event_values.always_process
-        job_uuid = str(uuid.uuid4())
-        if enqueue:
-            job = SQL(
-                """
-                WITH job AS (
-                    INSERT INTO queue_job (%s)
-                    SELECT %s FROM (VALUES %s) AS new_job (%s)
-                     WHERE NOT EXISTS (
-                        SELECT 1 FROM retail_event WHERE backend_id = %s AND event_key = %s)
-                    RETURNING id
-                )
-                """,
-                JOB_COLUMNS,
-                JOB_VALUES,
-                self._job_row(
-                    event_id, settings, event_values.topic, event_values.event_key, job_uuid
-                ),
-                JOB_COLUMNS,
-                settings.id,
-                event_values.event_key,
-            )
-            job_id, state, source_sql = SQL("job.id"), SQL("'queued'"), SQL("FROM job")
-        else:
-            job, job_id, state, source_sql = SQL(), SQL("NULL"), SQL("'received'"), SQL()
-        self.env.cr.execute(
-            SQL(
-                """
-                %s
-                INSERT INTO retail_event (
-                    id, backend_id, company_id, source, topic, event_key, received_at,
-                    body, body_size, headers, state, attempts, job_id,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT %s, %s, %s, %s, %s, %s, now() at time zone 'UTC',
-                       %s, %s, %s, %s, 0, %s,
-                       %s, now() at time zone 'UTC', %s, now() at time zone 'UTC'
-                %s
-                ON CONFLICT (backend_id, event_key) DO NOTHING
-                RETURNING id
-                """,
-                job,
-                event_id,
-                settings.id,
-                settings.company_id,
-                source,
-                event_values.topic,
-                event_values.event_key,
-                text,
-                len(body),
-                Json(event_values.headers or {}),
-                state,
-                job_id,
-                self.env.uid,
-                self.env.uid,
-                source_sql,
-            )
-        )
-        if self.env.cr.fetchone():
-            return self.browse(event_id)
-        if enqueue:
-            self.env.cr.execute(SQL("DELETE FROM queue_job WHERE uuid = %s", job_uuid))
-        return self.browse()
+        event_id = job_rows.insert_event(self, settings, event_values, body, source)
+        return self.browse(event_id) if event_id else self.browse()
 
     def _enqueue_processing(self, settings_by_backend=None):
         """Create one processing job per event, in the current transaction
@@ -214,70 +117,8 @@ class RetailEvent(models.Model):
         for backend in self.backend_id:
             if backend.id not in settings_by_backend:
                 settings_by_backend[backend.id] = backend._get_settings()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id, backend_id, topic, event_key FROM retail_event WHERE id IN %s",
-                tuple(self.ids),
-            )
-        )
-        rows = [
-            (event_id, str(uuid.uuid4()), settings_by_backend[backend_id], topic, event_key)
-            for event_id, backend_id, topic, event_key in self.env.cr.fetchall()
-        ]
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH new_job (%s) AS (VALUES %s),
-                job AS (
-                    INSERT INTO queue_job (%s) SELECT %s FROM new_job RETURNING id, uuid
-                )
-                UPDATE retail_event event
-                   SET job_id = job.id, state = 'queued',
-                       write_date = now() at time zone 'UTC', write_uid = %s
-                  FROM job
-                  JOIN (VALUES %s) AS job_event (uuid, event_id) ON job_event.uuid = job.uuid
-                 WHERE event.id = job_event.event_id
-                """,
-                JOB_COLUMNS,
-                SQL(", ").join(
-                    self._job_row(event_id, settings, topic, key, job_uuid)
-                    for event_id, job_uuid, settings, topic, key in rows
-                ),
-                JOB_COLUMNS,
-                JOB_VALUES,
-                self.env.uid,
-                SQL(", ").join(
-                    SQL("(%s, %s)", job_uuid, event_id) for event_id, job_uuid, *_rest in rows
-                ),
-            )
-        )
+        job_rows.enqueue_events(self, settings_by_backend)
         self.invalidate_recordset(["job_id", "state", "write_date", "write_uid"])
-
-    @api.model
-    def _job_row(self, event_id, settings, topic, event_key, job_uuid):
-        """The ``queue_job`` row ``with_delay()._process()`` would store for
-        event ``event_id``, with queue_job's own encoder and job function; it
-        costs a fraction of queue_job's record-by-record ORM path, which
-        would otherwise dominate the webhook request."""
-        job_function = self.env["queue.job.function"].job_config(JOB_FUNCTION_NAME)
-        return SQL(
-            "(%s, %s, %s, %s, 'retail.event', '_process', %s, %s, %s, %s, %s, %s, %s, %s,"
-            " 'pending', %s, %s, 0, now() at time zone 'UTC')",
-            job_uuid,
-            self.env.uid,
-            settings.company_id,
-            f"Process {settings.code} event {topic} ({event_key})",
-            f"retail.event({event_id},)._process()",
-            JOB_FUNCTION_NAME,
-            job_function.job_function_id,
-            settings.realtime_channel,
-            Json(json.dumps(self.browse(event_id), cls=JobEncoder)),
-            Json(json.dumps([])),
-            Json(json.dumps({})),
-            json.dumps({"depends_on": [], "reverse_depends_on": []}),
-            EVENT_JOB_PRIORITY,
-            settings.max_attempts,
-        )
 
     # Processing (queue_job)
 
@@ -287,22 +128,14 @@ class RetailEvent(models.Model):
         The work runs in a savepoint that also holds the event's row lock, so
         two jobs for one event never both apply it; on failure the outcome is
         recorded from another cursor (the job's transaction is rolled back)
-        and the error is raised for queue_job to retry or fail the job.
+        and the error is raised for queue_job to retry or fail the job
+        (``retail.processing.mixin``).
         """
-        self.ensure_one()
-        started = time.monotonic()
-        try:
-            with self.env.cr.savepoint():
-                return self._process_locked(started)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a record
-            self._handle_processing_error(exc, started)
+        return self._run_processing(self._process_locked)
 
-    def _process_locked(self, started):
-        self.env.cr.execute(
-            SQL("SELECT state FROM retail_event WHERE id = %s FOR NO KEY UPDATE", self.id)
-        )
-        self.invalidate_recordset(["state"])
-        state = self.env.cr.fetchone()[0]
+    def _process_locked(self, state, started):
+        """One attempt at the event, locked in ``state``: apply it unless it
+        was already applied or its backend is not active."""
         if state in ("done", "ignored"):
             return f"Event already {state}: nothing applied."
         if self.backend_id.state != "active" and not (
@@ -318,10 +151,18 @@ class RetailEvent(models.Model):
                 "attempts": self.attempts + 1,
                 "error": False,
                 "processed_at": fields.Datetime.now(),
-                "processing_ms": _elapsed_ms(started),
+                "processing_ms": elapsed_ms(started),
             }
         )
         return f"{outcome}: {reason}" if reason else outcome
+
+    def _get_failure_values(self, started):
+        """Override of ``retail.processing.mixin``: a failed attempt is a
+        processing too."""
+        return super()._get_failure_values(started) | {
+            "processed_at": fields.Datetime.now(),
+            "processing_ms": elapsed_ms(started),
+        }
 
     def _apply(self):
         """Translate the stored payload and hand it to the importer.
@@ -361,61 +202,6 @@ class RetailEvent(models.Model):
         _state, reason = self.with_context(retail_reimport=True)._apply()
         self.state_reason = reason
 
-    def _handle_processing_error(self, exc, started):
-        transient = self._is_transient_error(exc)
-        message = self._describe_error(exc)
-        attempts = self.attempts + 1
-        if not transient:
-            state = "failed"
-        elif attempts >= self.backend_id.max_attempts:
-            state = "dead"
-            message = self.env._(
-                "Gave up after %(attempts)s attempts: %(error)s", attempts=attempts, error=message
-            )
-        else:
-            state = "queued"
-        self._write_in_new_cursor(
-            {
-                "state": state,
-                "attempts": attempts,
-                "error": message,
-                "processed_at": fields.Datetime.now(),
-                "processing_ms": _elapsed_ms(started),
-            }
-        )
-        if state == "queued":
-            retry_after = getattr(exc, "retry_after", None)
-            raise RetryableJobError(message, seconds=retry_after) from exc
-        raise FailedJobError(message) from exc
-
-    def _write_in_new_cursor(self, values):
-        """Record a processing outcome that must survive the job's rollback."""
-        with self.env.registry.cursor() as cr:
-            event = self.with_env(self.env(cr=cr)).sudo()
-            if event.state not in ("done", "ignored"):
-                event.write(values)
-        self.invalidate_recordset()
-
-    @api.model
-    def _is_transient_error(self, exc):
-        # An unexpected error may be a passing fault: it is retried and ends dead.
-        return isinstance(exc, TRANSIENT_ERRORS) or not isinstance(exc, PERMANENT_ERRORS)
-
-    @api.model
-    def _describe_error(self, exc):
-        """A message a person can act on, without a traceback."""
-        if isinstance(exc, PermanentError | TransientError):
-            return str(exc)
-        if isinstance(exc, UserError | ValidationError | AccessError):
-            return exc.args[0] if exc.args else str(exc)
-        if isinstance(exc, requests.exceptions.RequestException):
-            return self.env._("Channel unreachable: %s", exc)
-        if isinstance(exc, psycopg2.Error):
-            return self.env._(
-                "Database contention (%s); will retry.", exc.pgcode or type(exc).__name__
-            )
-        return f"{type(exc).__name__}: {exc}"
-
     # Replay
 
     def action_replay(self):
@@ -453,7 +239,7 @@ class RetailEvent(models.Model):
             },
         }
 
-    # Housekeeping
+    # Housekeeping: purge of raw bodies
 
     @api.model
     def _cron_purge_raw_bodies(self):
@@ -484,7 +270,3 @@ class RetailEvent(models.Model):
                     backend.id,
                 )
         self.invalidate_model(["body", "body_purged"])
-
-
-def _elapsed_ms(started):
-    return int((time.monotonic() - started) * 1000)

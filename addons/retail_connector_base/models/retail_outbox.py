@@ -1,13 +1,6 @@
-import logging
-import time
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
-
-_logger = logging.getLogger(__name__)
 
 OUTBOX_STATES = [
     ("pending", "Pending"),
@@ -22,12 +15,16 @@ class RetailOutbox(models.Model):
     change (a delivery done, stock moved), sent later by a job.
 
     Stock rows are coalesced: one pending row per product and backend, sent
-    with the quantity of the moment it is sent.
+    with the quantity of the moment it is sent. Attempts, retries and
+    failures follow the processing core through ``retail.processing.mixin``.
     """
 
     _name = "retail.outbox"
+    _inherit = ["retail.processing.mixin"]
     _description = "Retail Outbound Message"
     _order = "id desc"
+    _processing_job_method = "_send"
+    _processing_retry_state = "pending"
 
     backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
@@ -47,15 +44,7 @@ class RetailOutbox(models.Model):
         help="Rows with the same key are coalesced while pending (stock: one per product)."
     )
     state = fields.Selection(OUTBOX_STATES, required=True, default="pending", index=True)
-    attempts = fields.Integer(readonly=True)
-    error = fields.Text(readonly=True)
     result = fields.Char(readonly=True, help="What the channel answered.")
-    job_id = fields.Many2one(
-        "queue.job",
-        readonly=True,
-        index="btree_not_null",
-        groups="queue_job.group_queue_job_manager",
-    )
     sent_at = fields.Datetime(readonly=True)
 
     _pending_dedup_uniq = models.UniqueIndex(
@@ -128,7 +117,7 @@ class RetailOutbox(models.Model):
                 channel=message.backend_id._get_job_channel(
                     "batch" if message.kind == "stock" else "realtime"
                 ),
-                max_retries=message.backend_id.max_attempts,
+                max_retries=message._get_retry_policy().max_attempts,
                 eta=delay or None,
                 description=f"Send {message.kind} to {message.backend_id.name}",
             )._send()
@@ -137,57 +126,30 @@ class RetailOutbox(models.Model):
     # Sending (queue_job)
 
     def _send(self):
-        """Job: send the message through the backend's channel."""
-        self.ensure_one()
-        started = time.monotonic()
-        try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute(
-                    SQL("SELECT state FROM retail_outbox WHERE id = %s FOR NO KEY UPDATE", self.id)
-                )
-                self.invalidate_recordset(["state"])
-                if self.state != "pending":
-                    return f"Already {self.state}: nothing sent."
-                record = self._record()
-                if not record:
-                    self.write({"state": "done", "result": "Record deleted: nothing to send."})
-                    return self.result
-                result = self.backend_id._export(self, record)
-                self.write(
-                    {
-                        "state": "done",
-                        "result": result,
-                        "attempts": self.attempts + 1,
-                        "sent_at": fields.Datetime.now(),
-                        "error": False,
-                    }
-                )
-                return result
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a record
-            self._handle_send_error(exc, started)
+        """Job: send the message through the backend's channel
+        (``retail.processing.mixin`` runs the attempt and records failures)."""
+        return self._run_processing(self._send_locked)
 
-    def _handle_send_error(self, exc, started):
-        Event = self.env["retail.event"]
-        transient = Event._is_transient_error(exc)
-        message = Event._describe_error(exc)
-        attempts = self.attempts + 1
-        if not transient:
-            state = "failed"
-        elif attempts >= self.backend_id.max_attempts:
-            state, message = "dead", f"Gave up after {attempts} attempts: {message}"
-        else:
-            state = "pending"
-        with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr)).sudo().write(
-                {"state": state, "attempts": attempts, "error": message}
-            )
-        self.invalidate_recordset()
-        _logger.info(
-            "Outbox %s: %s (%s ms)", self.id, message, int((time.monotonic() - started) * 1000)
+    def _send_locked(self, state, started):
+        """One attempt at the message, locked in ``state``: send it unless
+        it was sent or given up meanwhile."""
+        if state != "pending":
+            return f"Already {state}: nothing sent."
+        record = self._record()
+        if not record:
+            self.write({"state": "done", "result": "Record deleted: nothing to send."})
+            return self.result
+        result = self.backend_id._export(self, record)
+        self.write(
+            {
+                "state": "done",
+                "result": result,
+                "attempts": self.attempts + 1,
+                "sent_at": fields.Datetime.now(),
+                "error": False,
+            }
         )
-        if state == "pending":
-            raise RetryableJobError(message, seconds=getattr(exc, "retry_after", None)) from exc
-        raise FailedJobError(message) from exc
+        return result
 
     def action_replay(self):
         """Send failed or dead messages again."""

@@ -5,6 +5,7 @@ from . import test_polling
 from . import test_refund_import
 from . import test_backend
 from . import test_event_processing
+from . import test_processing_core
 from . import test_security
 from . import test_webhook_controller
 from . import test_customer_privacy

@@ -85,6 +85,23 @@ class TestEventProcessing(RetailCase):
         # retry pattern of the job function: 10 s after the first attempt
         self.assertAlmostEqual((job.eta - fields.Datetime.now()).total_seconds(), 10, delta=5)
 
+    def test_process_retries_wait_longer_each_time(self):
+        event = self.store_event()
+        with self.apply_raising(lambda: TransientError("Shopify answered 503")):
+            self.run_event_job(event)
+            self.run_event_job(event)
+        self.assertEqual((event.state, event.attempts), ("queued", 2))
+        # retry pattern of the job function: 30 s after the second attempt
+        eta = event.job_id.eta
+        self.assertAlmostEqual((eta - fields.Datetime.now()).total_seconds(), 30, delta=5)
+
+    def test_process_channel_retry_after_wins_over_the_backoff(self):
+        event = self.store_event()
+        with self.apply_raising(lambda: TransientError("throttled", retry_after=300)):
+            self.run_event_job(event)
+        eta = event.job_id.eta
+        self.assertAlmostEqual((eta - fields.Datetime.now()).total_seconds(), 300, delta=5)
+
     def test_process_lock_contention_and_network_errors_are_transient(self):
         for exc in (
             psycopg2.errors.LockNotAvailable("could not obtain lock on row"),

@@ -1,6 +1,8 @@
 from contextlib import contextmanager
 from unittest.mock import patch
 
+from odoo import fields
+
 from odoo.addons.queue_job.exception import FailedJobError
 
 from ..exceptions import PermanentError, TransientError
@@ -128,6 +130,18 @@ class TestOutbox(RetailCase):
             self.run_job(message.job_id)
         self.assertEqual(sent, [("stock", self.tshirt)])
         self.assertEqual(message.state, "done")
+
+    def test_channel_outage_waits_by_the_retry_pattern(self):
+        with self.channel(fail=lambda: TransientError("Shopify answered 503")):
+            self.receive(self.tshirt, 3)
+            message = self.outbox("stock")
+            self.assertIsNone(self.run_job(message.job_id))
+        self.assertEqual((message.state, message.attempts), ("pending", 1))
+        self.assertEqual(message.error, "Shopify answered 503")
+        job = message.job_id
+        self.assertEqual((job.state, job.retry, job.max_retries), ("pending", 1, 3))
+        eta = job.eta
+        self.assertAlmostEqual((eta - fields.Datetime.now()).total_seconds(), 10, delta=5)
 
     def test_refused_message_fails_at_once(self):
         with self.channel(fail=lambda: PermanentError("unknown location")):
