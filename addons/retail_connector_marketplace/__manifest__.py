@@ -11,6 +11,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/queue_job_function_data.xml",
         "views/retail_backend_views.xml",
         "views/sale_order_views.xml",
     ],
