@@ -162,7 +162,12 @@ class TestRetryPolicy(unittest.TestCase):
     def test_seeded_backoff_of_events_and_outbox_messages(self):
         patterns = seeded_retry_patterns()
         self.assertEqual(
-            set(patterns), {"job_function_retail_event_process", "job_function_retail_outbox_send"}
+            set(patterns),
+            {
+                "job_function_retail_event_process",
+                "job_function_retail_outbox_send",
+                "job_function_retail_backend_poll",
+            },
         )
         for pattern in patterns.values():
             policy = RetryPolicy(6, pattern)
