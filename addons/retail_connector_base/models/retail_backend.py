@@ -7,7 +7,6 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from ..adapters import get_adapter_class, standard_webhooks
@@ -18,11 +17,9 @@ from ..const import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_RAW_BODY_RETENTION_DAYS,
     PARTNER_FIELD_GROUPS,
-    PENDING_EVENT_STATES,
 )
-from ..exceptions import PermanentError, TransientError
+from ..exceptions import PermanentError
 from ..polling import POLL_STREAM
-from ..utils import format_age
 
 _logger = logging.getLogger(__name__)
 
@@ -244,35 +241,9 @@ class RetailBackend(models.Model):
             backend.webhook_url = f"{base_url}/retail/webhook/{backend.webhook_token}"
 
     def _compute_event_health(self):
-        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
-        Event = self.env["retail.event"]
-        counts = {
-            (backend.id, state): count
-            for backend, state, count in Event._read_group(
-                [("backend_id", "in", self.ids), ("received_at", ">=", today)],
-                ["backend_id", "state"],
-                ["__count"],
-            )
-        }
-        pending = {
-            backend.id: (count, oldest)
-            for backend, count, oldest in Event._read_group(
-                [("backend_id", "in", self.ids), ("state", "in", PENDING_EVENT_STATES)],
-                ["backend_id"],
-                ["__count", "received_at:min"],
-            )
-        }
-        now = fields.Datetime.now()
+        health = self.env["retail.event"]._get_backend_health(self)
         for backend in self:
-            backend.event_received_today = sum(
-                count for (backend_id, _state), count in counts.items() if backend_id == backend.id
-            )
-            backend.event_failed_today = counts.get((backend.id, "failed"), 0)
-            backend.event_dead_today = counts.get((backend.id, "dead"), 0)
-            backlog, oldest = pending.get(backend.id, (0, False))
-            backend.event_backlog = backlog
-            backend.oldest_pending_at = oldest
-            backend.oldest_pending_age = format_age(now - oldest) if oldest else False
+            backend.update(health[backend.id])
 
     # Settings and adapters
 
@@ -390,9 +361,8 @@ class RetailBackend(models.Model):
         )._poll(force=force)
 
     def _poll(self, force=False, stream=POLL_STREAM):
-        """Job: store what the channel changed since the cursor (minus the
-        overlap) as events of source ``poll``, through the same event store
-        and idempotency as webhooks; move the cursor to the latest update.
+        """Job: store what the channel changed since the cursor as events of
+        source ``poll`` (the loop: ``retail.poll.cursor._run``).
 
         :param force: poll even if the last poll is less than an interval ago
         :return: a summary for the job's result
@@ -400,28 +370,7 @@ class RetailBackend(models.Model):
         self.ensure_one()
         if self.state != "active" or not self.support_polling:
             return "Not an active backend that polls: nothing polled."
-        cursor = self.env["retail.poll.cursor"]._get(self, stream)
-        now = fields.Datetime.now()
-        interval = timedelta(minutes=max(self.poll_interval_minutes, 1))
-        if not force and cursor.last_run_at and cursor.last_run_at > now - interval:
-            return "Polled less than an interval ago: skipped."
-        if not self._try_lock(f"poll-{stream}"):
-            return "Another poll of this backend is running."
-        since = (cursor.cursor or self.create_date) - timedelta(minutes=self.poll_overlap_minutes)
-        try:
-            seen, stored, newest = cursor._store(self._poll_fetch(since, stream))
-        except TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
-        result = self.env._(
-            "%(seen)s %(what)s updated since %(since)s, %(stored)s new events.",
-            seen=seen,
-            what=self._get_poll_label(stream),
-            since=since,
-            stored=stored,
-        )
-        cursor._record_run(now, result, newest)
-        _logger.info("Poll of backend %s (%s): %s", self.id, stream, result)
-        return result
+        return self.env["retail.poll.cursor"]._get(self, stream)._run(force=force)
 
     def _poll_fetch(self, since, stream=POLL_STREAM):
         """Hook: yield a :class:`~..polling.PolledRecord` for each change of

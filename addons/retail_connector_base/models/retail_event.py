@@ -15,6 +15,7 @@ from ..const import (
 )
 from ..exceptions import PermanentError
 from ..processing import job_rows
+from ..utils import format_age
 from .retail_processing_mixin import JOB_MANAGER_GROUP, elapsed_ms
 
 _logger = logging.getLogger(__name__)
@@ -238,6 +239,47 @@ class RetailEvent(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    # Health of backends
+
+    @api.model
+    def _get_backend_health(self, backends):
+        """``{backend id: values}`` of the health fields of ``backends``:
+        events received, failed and dead today, the backlog and its oldest."""
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        counts = {
+            (backend.id, state): count
+            for backend, state, count in self._read_group(
+                [("backend_id", "in", backends.ids), ("received_at", ">=", today)],
+                ["backend_id", "state"],
+                ["__count"],
+            )
+        }
+        pending = {
+            backend.id: (count, oldest)
+            for backend, count, oldest in self._read_group(
+                [("backend_id", "in", backends.ids), ("state", "in", PENDING_EVENT_STATES)],
+                ["backend_id"],
+                ["__count", "received_at:min"],
+            )
+        }
+        now = fields.Datetime.now()
+        health = {}
+        for backend in backends:
+            backlog, oldest = pending.get(backend.id, (0, False))
+            health[backend.id] = {
+                "event_received_today": sum(
+                    count
+                    for (backend_id, _state), count in counts.items()
+                    if backend_id == backend.id
+                ),
+                "event_failed_today": counts.get((backend.id, "failed"), 0),
+                "event_dead_today": counts.get((backend.id, "dead"), 0),
+                "event_backlog": backlog,
+                "oldest_pending_at": oldest,
+                "oldest_pending_age": format_age(now - oldest) if oldest else False,
+            }
+        return health
 
     # Housekeeping: purge of raw bodies
 

@@ -1,9 +1,16 @@
 import itertools
+import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..exceptions import TransientError
 from ..polling import POLL_CHUNK, newer
+
+_logger = logging.getLogger(__name__)
 
 
 class RetailPollCursor(models.Model):
@@ -62,6 +69,39 @@ class RetailPollCursor(models.Model):
         if newest and (not self.cursor or newest > self.cursor):
             values["cursor"] = newest
         self.write(values)
+
+    def _run(self, force=False):
+        """Store what the backend's channel changed since the cursor (minus
+        the backend's overlap) as events, through the same event store and
+        idempotency as webhooks; move the cursor to the latest update.
+
+        :param force: poll even if the last poll is less than an interval ago
+        :return: a summary for the job's result
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        now = fields.Datetime.now()
+        interval = timedelta(minutes=max(backend.poll_interval_minutes, 1))
+        if not force and self.last_run_at and self.last_run_at > now - interval:
+            return "Polled less than an interval ago: skipped."
+        if not backend._try_lock(f"poll-{self.stream}"):
+            return "Another poll of this backend is running."
+        start = self.cursor or backend.create_date
+        since = start - timedelta(minutes=backend.poll_overlap_minutes)
+        try:
+            seen, stored, newest = self._store(backend._poll_fetch(since, self.stream))
+        except TransientError as exc:
+            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+        result = self.env._(
+            "%(seen)s %(what)s updated since %(since)s, %(stored)s new events.",
+            seen=seen,
+            what=backend._get_poll_label(self.stream),
+            since=since,
+            stored=stored,
+        )
+        self._record_run(now, result, newest)
+        _logger.info("Poll of backend %s (%s): %s", backend.id, self.stream, result)
+        return result
 
     def _store(self, records):
         """Store polled ``records`` (:class:`~..polling.PolledRecord`) as
