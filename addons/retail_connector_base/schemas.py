@@ -72,7 +72,11 @@ def _upper_or_none(value):
     return value.upper() if isinstance(value, str) else value
 
 
-CountryCode = Annotated[str | None, BeforeValidator(_upper_or_none), Field(pattern=r"^[A-Z]{2}$")]
+# The pattern applies to the string only: on ``str | None`` pydantic raises a
+# TypeError (not a validation error) for a null or blank code.
+CountryCode = Annotated[
+    Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None, BeforeValidator(_upper_or_none)
+]
 
 
 class CanonicalModel(BaseModel):

@@ -5,8 +5,10 @@ import time
 import unittest
 from types import SimpleNamespace
 
+import pydantic
 import standardwebhooks
 
+from .. import schemas
 from ..adapters import get_adapter_class, standard_webhooks
 from ..exceptions import PayloadError, PermanentError, SignatureError
 from .common import GENERIC_SECRET, signed_generic_headers
@@ -109,3 +111,15 @@ def _datetime(timestamp):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+class TestCanonicalAddress(unittest.TestCase):
+    def test_address_without_country_code_is_valid(self):
+        for missing in (None, "", "  "):
+            address = schemas.Address(city="Lyon", country_code=missing)
+            self.assertIsNone(address.country_code)
+
+    def test_country_code_is_upper_cased_and_checked(self):
+        self.assertEqual(schemas.Address(country_code=" fr ").country_code, "FR")
+        with self.assertRaises(pydantic.ValidationError):
+            schemas.Address(country_code="FRA")
