@@ -60,6 +60,18 @@ def test_no_odoo19_pitfalls():
     assert not offenders
 
 
+def test_addon_python_files_stay_small():
+    """One room per concern: a Python file of an addon (tests aside) that
+    grows past 500 lines holds more than one job; split it."""
+    oversized = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for path in (ROOT / "addons").rglob("*.py")
+        if "tests" not in path.relative_to(ROOT).parts
+        and (lines := len(path.read_text().splitlines())) > 500
+    ]
+    assert not oversized
+
+
 def test_ruff_lint_and_format():
     subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT, check=True)
     subprocess.run(

@@ -7,7 +7,7 @@ class RetailBackendRuntime(models.Model):
 
     Readable by system administrators only: a value may be a credential.
     Code reads and writes it through ``retail.backend._get_runtime_value``
-    and ``_set_runtime_value`` (sudo). Wiped by neutralization.
+    and ``_set_runtime_values`` (sudo). Wiped by neutralization.
     """
 
     _name = "retail.backend.runtime"
