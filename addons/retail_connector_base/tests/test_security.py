@@ -1,5 +1,7 @@
 from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user
+from odoo.tools import SQL
 
 from .common import GENERIC_SECRET, RetailCase
 
@@ -57,3 +59,49 @@ class TestSecurity(RetailCase):
             groups="retail_connector_base.group_retail_connect_manager",
         )
         self.assertEqual(self.backend.with_user(manager).webhook_secret, GENERIC_SECRET)
+
+
+class TestNeutralization(RetailCase):
+    """A neutralized copy (staging, a restored backup) must hold no channel
+    credential and send nothing, whichever channel modules are installed."""
+
+    def credential_fields(self):
+        """Every stored text field of a backend that holds a secret: its
+        name says so (the webhook token is the public id of its URL)."""
+        return [
+            name
+            for name, field in self.env["retail.backend"]._fields.items()
+            if field.store
+            and field.type == "char"
+            and name != "webhook_token"
+            and any(word in name for word in ("secret", "token", "api_key", "password"))
+        ]
+
+    def neutralize(self):
+        installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+        for query in get_neutralization_queries(installed.mapped("name")):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+
+    def test_neutralized_database_holds_no_channel_credential(self):
+        names = self.credential_fields()
+        self.assertIn("webhook_secret", names)
+        for name in names:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE retail_backend SET %s = 'credential-of-production' WHERE id = %s",
+                    SQL.identifier(name),
+                    self.backend.id,
+                )
+            )
+        self.neutralize()
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM retail_backend WHERE id = %s",
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                self.backend.id,
+            )
+        )
+        left = dict(zip(names, self.env.cr.fetchone(), strict=True))
+        self.assertEqual({name: value for name, value in left.items() if value}, {})
+        self.assertEqual(self.backend.state, "paused")
