@@ -7,14 +7,14 @@ webhook URL with ``webhook-id``, ``webhook-timestamp`` and
 ``webhook-signature`` headers.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from .. import schemas
-from ..exceptions import PayloadError
+from ..exceptions import PayloadError, SignatureError
 from ..utils import permanent_error_from_pydantic
 from . import standard_webhooks
 from .base import ChannelAdapter, EventValues, register_adapter
@@ -45,7 +45,24 @@ class GenericAdapter(ChannelAdapter):
     kept_headers = ("webhook-id", "webhook-timestamp", "user-agent")
 
     def verify_webhook(self, headers, body):
-        standard_webhooks.verify(self.backend.webhook_secret, headers, body)
+        """The current secret, or the previous one during the grace period
+        after a rotation (the channel may still sign with it for a while)."""
+        try:
+            standard_webhooks.verify(self.backend.webhook_secret, headers, body)
+        except SignatureError:
+            previous = self._previous_secret()
+            if not previous:
+                raise
+            standard_webhooks.verify(previous, headers, body)
+
+    def _previous_secret(self, now=None):
+        backend = self.backend
+        previous, rotated_at = backend.webhook_previous_secret, backend.webhook_secret_rotated_at
+        if not previous or not rotated_at:
+            return None
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        grace = timedelta(hours=backend.webhook_previous_secret_hours or 0)
+        return previous if now - rotated_at <= grace else None
 
     def extract_event_values(self, headers, payload):
         topic = payload.get("type") if isinstance(payload, dict) else None

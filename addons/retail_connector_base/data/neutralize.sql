@@ -1,5 +1,5 @@
 -- a neutralized copy must not receive channel traffic nor sign anything
 UPDATE retail_backend
-   SET state = 'paused', webhook_secret = NULL;
+   SET state = 'paused', webhook_secret = NULL, webhook_previous_secret = NULL;
 -- granted tokens and running operations belong to the production database
 DELETE FROM retail_backend_runtime;

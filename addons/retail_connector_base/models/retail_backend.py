@@ -75,6 +75,16 @@ class RetailBackend(models.Model):
         groups=MANAGER_GROUP,
         help="Secret the channel signs its webhooks with (generic channel: whsec_...).",
     )
+    webhook_previous_secret = fields.Char(copy=False, groups=MANAGER_GROUP)
+    webhook_secret_rotated_at = fields.Datetime(
+        string="Webhook secret changed on", copy=False, readonly=True
+    )
+    webhook_previous_secret_hours = fields.Float(
+        string="Previous secret accepted for (hours)",
+        default=1.0,
+        help="After the webhook secret is changed, deliveries signed with the previous one "
+        "are still accepted this long, while the channel switches to the new one.",
+    )
     # What the channel supports, so that views never test the channel code.
     support_webhooks = fields.Boolean(compute="_compute_feature_support")
     support_webhook_secret = fields.Boolean(compute="_compute_feature_support")
@@ -253,7 +263,19 @@ class RetailBackend(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        """Override: keep the previous webhook secret valid for a while after
+        a rotation (``webhook_previous_secret_hours``)."""
         self.env.registry.clear_cache()  # _get_webhook_settings
+        if vals.get("webhook_secret"):
+            for backend in self.sudo():
+                old = backend.webhook_secret
+                if old and old != vals["webhook_secret"]:
+                    super(RetailBackend, backend).write(
+                        {
+                            "webhook_previous_secret": old,
+                            "webhook_secret_rotated_at": fields.Datetime.now(),
+                        }
+                    )
         return super().write(vals)
 
     def unlink(self):

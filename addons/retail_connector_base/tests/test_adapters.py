@@ -1,8 +1,10 @@
 """Adapters are plain Python: tested without a database."""
 
+import base64
 import json
 import time
 import unittest
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pydantic
@@ -72,10 +74,47 @@ class TestStandardWebhooks(unittest.TestCase):
             standard_webhooks.verify(GENERIC_SECRET, headers, self.body)
 
 
+def generic_settings(**values):
+    """A stand-in for a generic backend's settings (what the adapter reads)."""
+    return SimpleNamespace(
+        **{
+            "webhook_secret": GENERIC_SECRET,
+            "webhook_previous_secret": None,
+            "webhook_secret_rotated_at": None,
+            "webhook_previous_secret_hours": 1.0,
+            **values,
+        }
+    )
+
+
 class TestGenericAdapter(unittest.TestCase):
     def setUp(self):
         super().setUp()
-        self.adapter = get_adapter_class("generic")(SimpleNamespace(webhook_secret=GENERIC_SECRET))
+        self.adapter = get_adapter_class("generic")(generic_settings())
+
+    def test_previous_secret_is_accepted_during_the_grace_period_only(self):
+        new_secret = "whsec_" + base64.b64encode(b"the-new-secret-of-32-bytes-long!").decode()
+        body = b'{"type": "order.created", "data": {}}'
+        old_signed = lower(signed_generic_headers(body, secret=GENERIC_SECRET))
+        rotated_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=30)
+        adapter = get_adapter_class("generic")(
+            generic_settings(
+                webhook_secret=new_secret,
+                webhook_previous_secret=GENERIC_SECRET,
+                webhook_secret_rotated_at=rotated_at,
+            )
+        )
+        adapter.verify_webhook(old_signed, body)
+        adapter.verify_webhook(lower(signed_generic_headers(body, secret=new_secret)), body)
+        adapter.backend.webhook_previous_secret_hours = 0.25
+        with self.assertRaisesRegex(SignatureError, "no webhook-signature matches"):
+            adapter.verify_webhook(old_signed, body)
+
+    def test_without_rotation_only_the_secret_verifies(self):
+        other = "whsec_" + base64.b64encode(b"some-other-secret-of-32-bytes!!!").decode()
+        body = b"{}"
+        with self.assertRaises(SignatureError):
+            self.adapter.verify_webhook(lower(signed_generic_headers(body, secret=other)), body)
 
     def test_event_values_come_from_webhook_id_and_type(self):
         headers = lower(signed_generic_headers(b"{}", msg_id="msg_9"))

@@ -1,8 +1,10 @@
 import json
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
-from .common import RetailCase, generic_order_payload, signed_generic_headers
+from .common import GENERIC_SECRET, RetailCase, generic_order_payload, signed_generic_headers
 
 
 @tagged("post_install", "-at_install")
@@ -46,6 +48,21 @@ class TestWebhookController(RetailCase, HttpCase):
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json()["error"], "no webhook-signature matches")
         self.assertFalse(self.events())
+
+    def test_webhook_signed_with_the_previous_secret_is_accepted_during_the_grace(self):
+        body, old_signed = self.signed_body()
+        self.backend.action_generate_webhook_secret()
+        self.assertEqual(self.backend.webhook_previous_secret, GENERIC_SECRET)
+        self.assertTrue(self.backend.webhook_secret_rotated_at)
+        self.assertEqual(self.post(body, old_signed).status_code, 200)
+        body, new_signed = self.signed_body()
+        new_signed = signed_generic_headers(body, secret=self.backend.webhook_secret)
+        self.assertEqual(self.post(body, new_signed).status_code, 200)
+        # Past the grace, the previous secret no longer signs anything.
+        self.backend.webhook_secret_rotated_at = fields.Datetime.now() - timedelta(hours=2)
+        body, old_signed = self.signed_body()
+        self.assertEqual(self.post(body, old_signed).status_code, 401)
+        self.assertEqual(len(self.events()), 2)
 
     def test_webhook_rejects_missing_signature(self):
         body, headers = self.signed_body()
