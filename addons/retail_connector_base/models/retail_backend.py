@@ -80,7 +80,7 @@ class RetailBackend(models.Model):
         string="Webhook secret changed on", copy=False, readonly=True
     )
     webhook_previous_secret_hours = fields.Float(
-        string="Previous secret accepted for (hours)",
+        string="Previous webhook secret accepted for (hours)",
         default=1.0,
         help="After the webhook secret is changed, deliveries signed with the previous one "
         "are still accepted this long, while the channel switches to the new one.",
