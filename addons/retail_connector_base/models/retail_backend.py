@@ -340,9 +340,14 @@ class RetailBackend(models.Model):
         return product.with_company(self.company_id).with_context(**context).free_qty
 
     def _get_stock_export_backends(self, company):
-        """The active backends of ``company`` that want stock levels."""
+        """The backends of ``company`` that want stock levels: active ones,
+        and paused ones (their messages wait for the activation)."""
         return self.search(
-            [("state", "=", "active"), ("export_stock", "=", True), ("company_id", "=", company.id)]
+            [
+                ("state", "in", ("active", "paused")),
+                ("export_stock", "=", True),
+                ("company_id", "=", company.id),
+            ]
         ).filtered("support_stock_export")
 
     def _get_adapter(self):
@@ -434,11 +439,15 @@ class RetailBackend(models.Model):
     # State changes
 
     def action_activate(self):
-        """Activate and process the events stored while draft or paused."""
+        """Activate, process the events stored while draft or paused and send
+        what was owed to the channel meanwhile."""
         self.write({"state": "active"})
         self.env["retail.event"].search(
             [("backend_id", "in", self.ids), ("state", "=", "received")]
         )._enqueue_processing()
+        self.env["retail.outbox"].sudo().search(
+            [("backend_id", "in", self.ids), ("state", "=", "pending")]
+        )._schedule()
 
     def action_pause(self):
         self.write({"state": "paused"})

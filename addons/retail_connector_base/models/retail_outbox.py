@@ -135,6 +135,9 @@ class RetailOutbox(models.Model):
         it was sent or given up meanwhile."""
         if state != "pending":
             return f"Already {state}: nothing sent."
+        if self.backend_id.state != "active":
+            # Paused or draft: nothing leaves; sent on activation.
+            return "Backend not active: kept until it is activated."
         record = self._record()
         if not record:
             self.write({"state": "done", "result": "Record deleted: nothing to send."})

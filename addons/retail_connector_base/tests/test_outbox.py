@@ -115,6 +115,29 @@ class TestOutbox(RetailCase):
         self.assertEqual(sent, [("fulfillment", picking)])
         self.assertEqual(message.state, "done")
 
+    def test_a_paused_backend_sends_nothing_and_catches_up_on_activation(self):
+        with self.channel() as sent:
+            event = self.store_event({"type": "order.created", "data": canonical_order()})
+            self.run_event_job(event)
+            order = self.env["sale.order"].search([("retail_external_id", "=", "1001")])
+            self.backend.action_pause()
+            picking = order.picking_ids
+            picking.move_ids.quantity = 2
+            picking.move_ids.picked = True
+            picking._action_done()
+            self.receive(self.tshirt, 3)
+            fulfillment, stock = self.outbox("fulfillment"), self.outbox("stock")
+            self.run_job(fulfillment.job_id)
+            self.assertEqual(sent, [])
+            self.assertEqual(fulfillment.state, "pending")
+            self.assertEqual(fulfillment.job_id.state, "done")
+            self.backend.action_activate()
+            self.assertEqual(fulfillment.job_id.state, "pending")
+            self.run_job(fulfillment.job_id)
+            self.run_job(stock.job_id)
+        self.assertEqual(sent, [("fulfillment", picking), ("stock", self.tshirt)])
+        self.assertEqual((fulfillment | stock).mapped("state"), ["done", "done"])
+
     def test_channel_outage_retries_then_dies_and_can_be_sent_again(self):
         with self.channel(fail=lambda: TransientError("Shopify answered 503")):
             self.receive(self.tshirt, 3)
