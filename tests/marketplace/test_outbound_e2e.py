@@ -56,6 +56,8 @@ def shipping_backend(odoo_server, marketplace):
             ],
         },
     )
+    # Only an active backend sends anything (crons, polls included, are off here).
+    server.call("retail.backend", "action_activate", [backend_id])
     return backend_id, carrier
 
 
