@@ -1,4 +1,6 @@
 from . import retail_processing_mixin
+from . import retail_backend_exports
+from . import retail_backend_polling
 from . import retail_backend
 from . import retail_backend_runtime
 from . import retail_binding

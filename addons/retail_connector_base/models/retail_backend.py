@@ -1,13 +1,10 @@
 import base64
 import logging
 import secrets
-from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-
-from odoo.addons.queue_job.job import identity_exact
 
 from ..adapters import get_adapter_class, standard_webhooks
 from ..backend_settings import BackendSettings
@@ -18,8 +15,6 @@ from ..const import (
     DEFAULT_RAW_BODY_RETENTION_DAYS,
     PARTNER_FIELD_GROUPS,
 )
-from ..exceptions import PermanentError
-from ..polling import POLL_STREAM
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +27,7 @@ def _new_webhook_token(_records=None):
 
 class RetailBackend(models.Model):
     _name = "retail.backend"
+    _inherit = ["retail.backend.exports", "retail.backend.polling"]
     _description = "Retail Channel Backend"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -93,20 +89,6 @@ class RetailBackend(models.Model):
     support_cancellation_export = fields.Boolean(compute="_compute_feature_support")
     support_refund_export = fields.Boolean(compute="_compute_feature_support")
     support_polling = fields.Boolean(compute="_compute_feature_support")
-    export_fulfillment = fields.Boolean(
-        string="Send deliveries to the channel",
-        default=True,
-        help="When a delivery of a channel order is done, send its quantities and tracking.",
-    )
-    export_stock = fields.Boolean(
-        string="Send stock levels to the channel",
-        help="Send each product's available quantity in the backend's warehouse when it changes.",
-    )
-    stock_export_delay = fields.Integer(
-        string="Stock sent after (seconds)",
-        default=30,
-        help="Changes of one product within this delay become one call with the latest quantity.",
-    )
     webhook_max_body_bytes = fields.Integer(
         string="Max. webhook body (bytes)",
         default=DEFAULT_MAX_BODY_BYTES,
@@ -140,25 +122,6 @@ class RetailBackend(models.Model):
         required=True,
         help="Raw bodies of processed events are erased after this many days; the event rows stay.",
     )
-
-    # Polling (channels that support it): what webhooks missed, or all of it
-    poll_interval_minutes = fields.Integer(
-        string="Poll every (minutes)",
-        default=5,
-        required=True,
-        help="How often the channel is asked for what changed.",
-    )
-    poll_overlap_minutes = fields.Integer(
-        string="Poll overlap (minutes)",
-        default=10,
-        required=True,
-        help="Each poll reads again this much before the cursor, for updates the channel "
-        "indexed late; what was already received is not stored twice.",
-    )
-    poll_cursor_ids = fields.One2many("retail.poll.cursor", "backend_id", string="Poll cursors")
-    poll_cursor = fields.Datetime(string="Polled up to", compute="_compute_poll_status")
-    poll_last_at = fields.Datetime(string="Last poll", compute="_compute_poll_status")
-    poll_last_result = fields.Char(string="Last poll result", compute="_compute_poll_status")
 
     # Defaults for imported orders
     team_id = fields.Many2one("crm.team", string="Sales team", check_company=True)
@@ -203,12 +166,6 @@ class RetailBackend(models.Model):
     _max_attempts_positive = models.Constraint(
         "CHECK(max_attempts > 0)", "A backend needs at least one processing attempt."
     )
-    _poll_interval_positive = models.Constraint(
-        "CHECK(poll_interval_minutes >= 1)", "Polls run at most once a minute."
-    )
-    _poll_overlap_positive = models.Constraint(
-        "CHECK(poll_overlap_minutes >= 0)", "The poll overlap can't be negative."
-    )
 
     def _get_partner_update_fields(self):
         """Names of the customer fields this channel may overwrite."""
@@ -235,14 +192,6 @@ class RetailBackend(models.Model):
             backend.support_cancellation_export = False
             backend.support_refund_export = False
             backend.support_polling = False
-
-    @api.depends("poll_cursor_ids.cursor", "poll_cursor_ids.last_run_at")
-    def _compute_poll_status(self):
-        for backend in self:
-            cursor = backend.poll_cursor_ids.filtered(lambda c: c.stream == POLL_STREAM)[:1]
-            backend.poll_cursor = cursor.cursor
-            backend.poll_last_at = cursor.last_run_at
-            backend.poll_last_result = cursor.last_result
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
@@ -308,109 +257,10 @@ class RetailBackend(models.Model):
         )
         return backend._get_settings() if backend else None
 
-    # Exports (retail.outbox)
-
-    def _export(self, message, record):
-        """Send outbox ``message`` about ``record`` to the channel; return a
-        short text of what the channel answered."""
-        self.ensure_one()
-        return getattr(self, f"_export_{message.kind}")(record, message)
-
-    def _export_fulfillment(self, picking, message):
-        """Hook: tell the channel what ``picking`` delivered (quantities, tracking)."""
-        raise PermanentError(f"Channel {self.code} does not take deliveries")
-
-    def _export_stock(self, product, message):
-        """Hook: tell the channel how many ``product`` are available to sell."""
-        raise PermanentError(f"Channel {self.code} does not take stock levels")
-
-    def _export_cancellation(self, order, message):
-        """Hook: tell the channel that Odoo cancelled ``order``."""
-        raise PermanentError(f"Channel {self.code} does not take cancellations")
-
-    def _export_refund(self, credit_note, message):
-        """Hook: ask the channel to refund what ``credit_note`` credits."""
-        raise PermanentError(f"Channel {self.code} does not take refunds")
-
-    def _get_available_quantity(self, product):
-        """What the channel may sell of ``product``: free stock of the
-        backend's warehouse (all warehouses of the company without one)."""
-        self.ensure_one()
-        context = {"warehouse_id": self.warehouse_id.id} if self.warehouse_id else {}
-        return product.with_company(self.company_id).with_context(**context).free_qty
-
-    def _get_stock_export_backends(self, company):
-        """The backends of ``company`` that want stock levels: active ones,
-        and paused ones (their messages wait for the activation)."""
-        return self.search(
-            [
-                ("state", "in", ("active", "paused")),
-                ("export_stock", "=", True),
-                ("company_id", "=", company.id),
-            ]
-        ).filtered("support_stock_export")
-
     def _get_adapter(self):
         """Return the channel adapter of this backend."""
         self.ensure_one()
         return get_adapter_class(self.code)(self._get_settings())
-
-    # Polling: one loop for every channel, around the _poll_fetch hook
-
-    @api.model
-    def _cron_poll(self):
-        """Queue a poll of every active backend that polls and whose interval
-        has passed, each in its batch channel (a slow channel never holds the
-        cron)."""
-        now = fields.Datetime.now()
-        for backend in self.search([("state", "=", "active")]).filtered("support_polling"):
-            last = backend.poll_last_at
-            if last and last > now - timedelta(minutes=max(backend.poll_interval_minutes, 1)):
-                continue
-            backend._queue_poll()
-
-    def action_poll_now(self):
-        """Poll now, without waiting for the cron."""
-        for backend in self.filtered(lambda b: b.state == "active" and b.support_polling):
-            backend._queue_poll(force=True)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": "success", "message": self.env._("Poll queued.")},
-        }
-
-    def _queue_poll(self, force=False):
-        self.ensure_one()
-        return self.with_delay(
-            channel=self._get_job_channel("batch"),
-            identity_key=identity_exact,
-            description=f"Poll the {self.code} channel of {self.name}",
-        )._poll(force=force)
-
-    def _poll(self, force=False, stream=POLL_STREAM):
-        """Job: store what the channel changed since the cursor as events of
-        source ``poll`` (the loop: ``retail.poll.cursor._run``).
-
-        :param force: poll even if the last poll is less than an interval ago
-        :return: a summary for the job's result
-        """
-        self.ensure_one()
-        if self.state != "active" or not self.support_polling:
-            return "Not an active backend that polls: nothing polled."
-        return self.env["retail.poll.cursor"]._get(self, stream)._run(force=force)
-
-    def _poll_fetch(self, since, stream=POLL_STREAM):
-        """Hook: yield a :class:`~..polling.PolledRecord` for each change of
-        ``stream`` the channel made since ``since`` (a naive UTC datetime).
-
-        :raise TransientError: when the channel is unavailable (the poll job
-            is retried)
-        """
-        raise PermanentError(f"Channel {self.code} can't be polled")
-
-    def _get_poll_label(self, stream):
-        """Hook: what a poll of ``stream`` reads, in its summary."""
-        return stream
 
     def _try_lock(self, what):
         """Whether this transaction got this backend's ``what`` lock (one poll
