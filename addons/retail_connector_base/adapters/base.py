@@ -7,6 +7,7 @@ backend it was built with, so it can be tested with any object that has those
 attributes.
 """
 
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 _ADAPTERS = {}
@@ -62,6 +63,19 @@ class ChannelAdapter:
         :raise PermanentError: when the payload cannot be translated
         """
         raise NotImplementedError
+
+    @staticmethod
+    def _secrets_in_grace(current, previous, rotated_at, grace_hours, now=None):
+        """The secrets a delivery may be signed with: ``current``, and
+        ``previous`` for ``grace_hours`` after ``rotated_at`` (naive UTC),
+        while the channel switches to the new one. Every channel rotates
+        its secret the same way (``retail.backend._remember_previous_secret``)."""
+        secrets = [current] if current else []
+        if previous and rotated_at:
+            now = now or datetime.now(UTC).replace(tzinfo=None)
+            if now - rotated_at <= timedelta(hours=grace_hours or 0):
+                secrets.append(previous)
+        return secrets
 
     def _kept_headers(self, headers):
         return {name: headers[name] for name in self.kept_headers if name in headers}

@@ -7,7 +7,7 @@ webhook URL with ``webhook-id``, ``webhook-timestamp`` and
 ``webhook-signature`` headers.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,22 +47,21 @@ class GenericAdapter(ChannelAdapter):
     def verify_webhook(self, headers, body):
         """The current secret, or the previous one during the grace period
         after a rotation (the channel may still sign with it for a while)."""
-        try:
-            standard_webhooks.verify(self.backend.webhook_secret, headers, body)
-        except SignatureError:
-            previous = self._previous_secret()
-            if not previous:
-                raise
-            standard_webhooks.verify(previous, headers, body)
-
-    def _previous_secret(self, now=None):
         backend = self.backend
-        previous, rotated_at = backend.webhook_previous_secret, backend.webhook_secret_rotated_at
-        if not previous or not rotated_at:
-            return None
-        now = now or datetime.now(UTC).replace(tzinfo=None)
-        grace = timedelta(hours=backend.webhook_previous_secret_hours or 0)
-        return previous if now - rotated_at <= grace else None
+        secrets = self._secrets_in_grace(
+            backend.webhook_secret,
+            backend.webhook_previous_secret,
+            backend.webhook_secret_rotated_at,
+            backend.webhook_previous_secret_hours,
+        )
+        if not secrets:
+            raise SignatureError("no webhook secret is configured")
+        for secret in secrets[:-1]:
+            try:
+                return standard_webhooks.verify(secret, headers, body)
+            except SignatureError:
+                continue
+        return standard_webhooks.verify(secrets[-1], headers, body)
 
     def extract_event_values(self, headers, payload):
         topic = payload.get("type") if isinstance(payload, dict) else None

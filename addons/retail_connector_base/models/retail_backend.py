@@ -215,17 +215,31 @@ class RetailBackend(models.Model):
         """Override: keep the previous webhook secret valid for a while after
         a rotation (``webhook_previous_secret_hours``)."""
         self.env.registry.clear_cache()  # _get_webhook_settings
-        if vals.get("webhook_secret"):
-            for backend in self.sudo():
-                old = backend.webhook_secret
-                if old and old != vals["webhook_secret"]:
-                    super(RetailBackend, backend).write(
-                        {
-                            "webhook_previous_secret": old,
-                            "webhook_secret_rotated_at": fields.Datetime.now(),
-                        }
-                    )
+        self._remember_previous_secret(
+            vals, "webhook_secret", "webhook_previous_secret", "webhook_secret_rotated_at"
+        )
         return super().write(vals)
+
+    def _remember_previous_secret(self, vals, secret_field, previous_field, rotated_field):
+        """Before ``vals`` changes ``secret_field``, keep the old secret in
+        ``previous_field`` with the time of the rotation: every channel's
+        adapter accepts it for a grace period
+        (``ChannelAdapter._secrets_in_grace``).
+
+        :return: the backends whose secret is being replaced
+        """
+        new_secret = vals.get(secret_field)
+        rotated = self.browse()
+        if not new_secret:
+            return rotated
+        for backend in self.sudo():
+            old = backend[secret_field]
+            if old and old != new_secret:
+                models.Model.write(
+                    backend, {previous_field: old, rotated_field: fields.Datetime.now()}
+                )
+                rotated |= backend
+        return rotated
 
     def unlink(self):
         self.env.registry.clear_cache()  # _get_webhook_settings

@@ -7,7 +7,6 @@ with the app's client secret, in ``X-Shopify-Hmac-Sha256``.
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
 
 from odoo.addons.retail_connector_base.adapters import (
     ChannelAdapter,
@@ -80,15 +79,13 @@ class ShopifyAdapter(ChannelAdapter):
         """The client secret, and the previous one during the grace period
         after a rotation (Shopify keeps signing with it for a while)."""
         backend = self.backend
-        secrets = [backend.shopify_client_secret] if backend.shopify_client_secret else []
-        previous = backend.shopify_previous_client_secret
-        rotated_at = backend.shopify_secret_rotated_at
-        if previous and rotated_at:
-            now = now or datetime.now(UTC).replace(tzinfo=None)
-            grace = timedelta(hours=backend.shopify_previous_secret_hours or 0)
-            if now - rotated_at <= grace:
-                secrets.append(previous)
-        return secrets
+        return self._secrets_in_grace(
+            backend.shopify_client_secret,
+            backend.shopify_previous_client_secret,
+            backend.shopify_secret_rotated_at,
+            backend.shopify_previous_secret_hours,
+            now=now,
+        )
 
     def extract_event_values(self, headers, payload):
         webhook_id = headers.get("x-shopify-webhook-id")

@@ -130,19 +130,15 @@ class RetailBackend(models.Model):
 
     def write(self, vals):
         """Override: keep the previous client secret valid for a while after
-        a rotation."""
-        if vals.get("shopify_client_secret"):
-            for backend in self.sudo():
-                old = backend.shopify_client_secret
-                if old and old != vals["shopify_client_secret"]:
-                    super(RetailBackend, backend).write(
-                        {
-                            "shopify_previous_client_secret": old,
-                            "shopify_secret_rotated_at": fields.Datetime.now(),
-                        }
-                    )
-                    # A new secret invalidates tokens granted with the old one.
-                    backend._set_runtime_values({GRANTED_TOKEN: None, GRANTED_TOKEN_EXPIRY: None})
+        a rotation; a new secret invalidates tokens granted with the old one."""
+        rotated = self._remember_previous_secret(
+            vals,
+            "shopify_client_secret",
+            "shopify_previous_client_secret",
+            "shopify_secret_rotated_at",
+        )
+        for backend in rotated:
+            backend._set_runtime_values({GRANTED_TOKEN: None, GRANTED_TOKEN_EXPIRY: None})
         return super().write(vals)
 
     @api.constrains("code", "shopify_shop_domain")
