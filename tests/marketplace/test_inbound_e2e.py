@@ -154,6 +154,39 @@ def test_partial_acceptance_then_shipping_confirms(odoo_server, backend, marketp
     assert values["status"] == "shipping"
 
 
+def test_partial_acceptance_confirms_when_the_operator_keeps_the_refused_total(
+    odoo_server, backend, marketplace
+):
+    """Some operators leave total_price counting the refused line: the order is still
+    checked against the line that stands, and confirmed at SHIPPING."""
+    marketplace.recompute_totals_on_refusal = False
+    try:
+        order = marketplace.add_order(
+            lines=[
+                {"offer_sku": MUG, "quantity": 1, "price_unit": 12},
+                {"offer_sku": CAP, "quantity": 1, "price_unit": 6},
+            ]
+        )
+        order_id = order["order_id"]
+        poll(odoo_server, backend)  # WAITING_ACCEPTANCE: the cap is refused
+        marketplace.advance(order_id)
+        marketplace.advance(order_id)
+    finally:
+        marketplace.recompute_totals_on_refusal = True
+    assert order["order_state"] == "SHIPPING"
+    refused = sum(line["total_price"] for line in order["order_lines"][1:])
+    assert order["order_lines"][1]["order_line_state"] == "REFUSED"
+    assert order["total_price"] == order["order_lines"][0]["total_price"] + refused
+    poll(odoo_server, backend)
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "sale", values["hold"]
+    assert values["skus"] == [MUG]
+    [(total,)] = query(
+        odoo_server, "SELECT amount_total FROM sale_order WHERE id = %s", (values["id"],)
+    )
+    assert float(total) == order["order_lines"][0]["total_price"]
+
+
 def test_overlapping_polls_store_no_duplicates(odoo_server, backend, marketplace):
     marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
     poll(odoo_server, backend)  # WAITING_ACCEPTANCE, accepted meanwhile
