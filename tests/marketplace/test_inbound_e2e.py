@@ -262,7 +262,22 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
         odoo_server,
     )
     assert delay > 60
+    # "Poll now" again: the channel's Retry-After still holds the poll back.
+    odoo_server.call("retail.backend", "action_poll_now", [backend])
+    [(delay_after,)] = query(
+        odoo_server,
+        "SELECT EXTRACT(EPOCH FROM eta - now() AT TIME ZONE 'UTC') FROM queue_job WHERE id = %s",
+        (job_id,),
+    )
+    assert delay_after > 60
     marketplace.faults.clear()
+    # Time passes: the Retry-After is over.
+    execute(
+        odoo_server,
+        "DELETE FROM retail_backend_runtime "
+        "WHERE backend_id = %s AND key LIKE 'poll_not_before/%%'",
+        (backend,),
+    )
     execute(odoo_server, "UPDATE queue_job SET eta = NULL WHERE id = %s", (job_id,))
     wait_for(
         lambda: query(
