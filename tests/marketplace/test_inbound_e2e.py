@@ -11,6 +11,7 @@ units (OR30) before shipping, and that cancellation coming back holds nothing; a
 operator refund after shipping recorded once.
 """
 
+import time
 import uuid
 from contextlib import closing
 from datetime import timedelta
@@ -286,6 +287,56 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
         "the postponed poll",
         odoo_server,
     )
+
+
+def test_a_poll_waiting_after_an_outage_catches_up_within_a_minute(
+    odoo_server, backend, marketplace
+):
+    """Mirakl down longer than the client's quick attempts: the poll job waits for its
+    next attempt (here pushed 30 minutes away, as after a few). Mirakl is back: the
+    cron's next run (every minute) brings the poll forward and it catches up."""
+    order = marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
+    marketplace.fail_next("5xx", times=1000, status=503, api="OR11")
+    since = last_job(odoo_server)
+    odoo_server.call("retail.backend", "action_poll_now", [backend])
+    [(job_id,)] = wait_for(
+        lambda: query(
+            odoo_server,
+            "SELECT id FROM queue_job WHERE id > %s AND method_name = '_poll' "
+            "AND state = 'pending' AND retry > 0",
+            (since,),
+        ),
+        "the poll failing",
+        odoo_server,
+    )
+    execute(
+        odoo_server,
+        "UPDATE queue_job SET eta = now() AT TIME ZONE 'UTC' + interval '30 minutes' WHERE id = %s",
+        (job_id,),
+    )
+    marketplace.faults.clear()
+    [cron] = odoo_server.call(
+        "ir.cron", "search", [("name", "=", "Retail Connect: poll the channels")]
+    )
+    back = time.monotonic()
+    odoo_server.call("ir.cron", "method_direct_trigger", [cron])
+    wait_for(
+        lambda: query(
+            odoo_server, "SELECT 1 FROM queue_job WHERE id = %s AND state = 'done'", (job_id,)
+        ),
+        "the poll after the outage",
+        odoo_server,
+        timeout=60,
+    )
+    assert time.monotonic() - back < 60
+    assert last_job(odoo_server) >= job_id
+    [(polls,)] = query(
+        odoo_server,
+        "SELECT count(*) FROM queue_job WHERE id > %s AND method_name = '_poll'",
+        (since,),
+    )
+    assert polls == 1, "the waiting poll ran: no second one was queued"
+    wait_for(lambda: sale_order(odoo_server, backend, order["order_id"]), "the order", odoo_server)
 
 
 def test_test_connection_shows_the_shop_name_or_the_exact_error(odoo_server):

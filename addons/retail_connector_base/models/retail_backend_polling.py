@@ -7,8 +7,8 @@ from odoo.addons.queue_job.job import ENQUEUED, PENDING, WAIT_DEPENDENCIES, iden
 from ..exceptions import PermanentError
 from ..polling import POLL_STREAM
 
-# A poll job waiting longer than this for its next attempt is brought forward
-# by the cron (which runs every minute): once the channel is back, polling
+# A poll job waiting longer than this for its next attempt is run at once by
+# the cron (which runs every minute): once the channel is back, polling
 # resumes within about a minute, whatever the retry pattern's delay.
 POLL_RECOVERY_SECONDS = 60
 
@@ -140,13 +140,14 @@ class RetailBackendPolling(models.AbstractModel):
         not_before = self.env["retail.poll.cursor"]._get(self, stream)._get_not_before()
         return not_before if not_before and not_before > fields.Datetime.now() else None
 
-    def _bring_poll_forward(self, job, latest):
-        """Make ``job`` (a waiting poll) run by ``latest``, or when the
-        channel's Retry-After ends if that is later; never sooner."""
-        if job.state != PENDING or not job.eta or job.eta <= latest:
+    def _bring_poll_forward(self, job, beyond):
+        """Run ``job`` (a waiting poll) now if it waits beyond ``beyond``;
+        not before the channel's Retry-After ends, though."""
+        if job.state != PENDING or not job.eta or job.eta <= beyond:
             return
+        now = fields.Datetime.now()
         stream = job.kwargs.get("stream", POLL_STREAM)
-        eta = max(latest, self._get_poll_not_before(stream) or latest)
+        eta = max(now, self._get_poll_not_before(stream) or now)
         if (job.eta - eta).total_seconds() >= 1:  # not for the job's own sub-second
             job.eta = eta
 
