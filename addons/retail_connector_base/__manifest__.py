@@ -22,6 +22,7 @@
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/retail_connect_menus.xml",
+        "wizard/retail_outbox_discard_wizard_views.xml",
     ],
     "external_dependencies": {"python": ["pydantic"]},
     "application": True,

@@ -6,8 +6,9 @@ quirks handled here (see CHANNELS.md, "Mirakl"):
 - amounts are JSON numbers; they become ``Decimal`` through their shortest
   spelling, never through float arithmetic;
 - ``order_tax_mode`` says whether the prices include the taxes: with
-  ``TAX_EXCLUDED``, ``total_price`` is the untaxed total and the taxes come
-  on top;
+  ``TAX_EXCLUDED``, the lines' prices are untaxed and the taxes come on top;
+- the order's totals are those of its lines (``price`` + ``shipping_price``),
+  not its ``total_price``, which may still count refused lines;
 - tax rates are percentages (``20.0``): canonical rates are fractions;
 - countries are ISO 3166 alpha-3 (``FRA``): canonical ones are alpha-2;
 - the customer's addresses are ``null`` until SHIPPING (or acceptance, per
@@ -139,7 +140,19 @@ def order_to_canonical(payload):
                 ],
             }
         )
-    total_price = _amount(payload, "total_price", "")
+    # The order's own total_price may still count lines refused at acceptance
+    # (whether it does varies by operator): the total is that of the lines
+    # mapped, those that stand once the adapter left the refused ones out.
+    # total_price stays in the extra.
+    _amount(payload, "total_price", "", default=None)  # a bad spelling is still an error
+    total_price = shipping + sum(
+        (
+            line["unit_price"] * line["quantity"] - line["discount"]
+            for line in line_values
+            if isinstance(line["quantity"], int)  # else the schema names the field
+        ),
+        ZERO,
+    )
     if taxes_included:
         totals = {"untaxed": total_price - tax, "tax": tax, "total": total_price}
     else:

@@ -11,6 +11,7 @@ units (OR30) before shipping, and that cancellation coming back holds nothing; a
 operator refund after shipping recorded once.
 """
 
+import time
 import uuid
 from contextlib import closing
 from datetime import timedelta
@@ -154,6 +155,39 @@ def test_partial_acceptance_then_shipping_confirms(odoo_server, backend, marketp
     assert values["status"] == "shipping"
 
 
+def test_partial_acceptance_confirms_when_the_operator_keeps_the_refused_total(
+    odoo_server, backend, marketplace
+):
+    """Some operators leave total_price counting the refused line: the order is still
+    checked against the line that stands, and confirmed at SHIPPING."""
+    marketplace.recompute_totals_on_refusal = False
+    try:
+        order = marketplace.add_order(
+            lines=[
+                {"offer_sku": MUG, "quantity": 1, "price_unit": 12},
+                {"offer_sku": CAP, "quantity": 1, "price_unit": 6},
+            ]
+        )
+        order_id = order["order_id"]
+        poll(odoo_server, backend)  # WAITING_ACCEPTANCE: the cap is refused
+        marketplace.advance(order_id)
+        marketplace.advance(order_id)
+    finally:
+        marketplace.recompute_totals_on_refusal = True
+    assert order["order_state"] == "SHIPPING"
+    refused = sum(line["total_price"] for line in order["order_lines"][1:])
+    assert order["order_lines"][1]["order_line_state"] == "REFUSED"
+    assert order["total_price"] == order["order_lines"][0]["total_price"] + refused
+    poll(odoo_server, backend)
+    values = sale_order(odoo_server, backend, order_id)
+    assert values["state"] == "sale", values["hold"]
+    assert values["skus"] == [MUG]
+    [(total,)] = query(
+        odoo_server, "SELECT amount_total FROM sale_order WHERE id = %s", (values["id"],)
+    )
+    assert float(total) == order["order_lines"][0]["total_price"]
+
+
 def test_overlapping_polls_store_no_duplicates(odoo_server, backend, marketplace):
     marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
     poll(odoo_server, backend)  # WAITING_ACCEPTANCE, accepted meanwhile
@@ -229,7 +263,22 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
         odoo_server,
     )
     assert delay > 60
+    # "Poll now" again: the channel's Retry-After still holds the poll back.
+    odoo_server.call("retail.backend", "action_poll_now", [backend])
+    [(delay_after,)] = query(
+        odoo_server,
+        "SELECT EXTRACT(EPOCH FROM eta - now() AT TIME ZONE 'UTC') FROM queue_job WHERE id = %s",
+        (job_id,),
+    )
+    assert delay_after > 60
     marketplace.faults.clear()
+    # Time passes: the Retry-After is over.
+    execute(
+        odoo_server,
+        "DELETE FROM retail_backend_runtime "
+        "WHERE backend_id = %s AND key LIKE 'poll_not_before/%%'",
+        (backend,),
+    )
     execute(odoo_server, "UPDATE queue_job SET eta = NULL WHERE id = %s", (job_id,))
     wait_for(
         lambda: query(
@@ -238,6 +287,56 @@ def test_429_during_the_poll_is_honoured(odoo_server, backend, marketplace):
         "the postponed poll",
         odoo_server,
     )
+
+
+def test_a_poll_waiting_after_an_outage_catches_up_within_a_minute(
+    odoo_server, backend, marketplace
+):
+    """Mirakl down longer than the client's quick attempts: the poll job waits for its
+    next attempt (here pushed 30 minutes away, as after a few). Mirakl is back: the
+    cron's next run (every minute) brings the poll forward and it catches up."""
+    order = marketplace.add_order(lines=[{"offer_sku": MUG, "quantity": 1, "price_unit": 12}])
+    marketplace.fail_next("5xx", times=1000, status=503, api="OR11")
+    since = last_job(odoo_server)
+    odoo_server.call("retail.backend", "action_poll_now", [backend])
+    [(job_id,)] = wait_for(
+        lambda: query(
+            odoo_server,
+            "SELECT id FROM queue_job WHERE id > %s AND method_name = '_poll' "
+            "AND state = 'pending' AND retry > 0",
+            (since,),
+        ),
+        "the poll failing",
+        odoo_server,
+    )
+    execute(
+        odoo_server,
+        "UPDATE queue_job SET eta = now() AT TIME ZONE 'UTC' + interval '30 minutes' WHERE id = %s",
+        (job_id,),
+    )
+    marketplace.faults.clear()
+    [cron] = odoo_server.call(
+        "ir.cron", "search", [("name", "=", "Retail Connect: poll the channels")]
+    )
+    back = time.monotonic()
+    odoo_server.call("ir.cron", "method_direct_trigger", [cron])
+    wait_for(
+        lambda: query(
+            odoo_server, "SELECT 1 FROM queue_job WHERE id = %s AND state = 'done'", (job_id,)
+        ),
+        "the poll after the outage",
+        odoo_server,
+        timeout=60,
+    )
+    assert time.monotonic() - back < 60
+    assert last_job(odoo_server) >= job_id
+    [(polls,)] = query(
+        odoo_server,
+        "SELECT count(*) FROM queue_job WHERE id > %s AND method_name = '_poll'",
+        (since,),
+    )
+    assert polls == 1, "the waiting poll ran: no second one was queued"
+    wait_for(lambda: sale_order(odoo_server, backend, order["order_id"]), "the order", odoo_server)
 
 
 def test_test_connection_shows_the_shop_name_or_the_exact_error(odoo_server):

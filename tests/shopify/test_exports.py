@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..fakes.shopify import FakeShopify
-from ..support.odoo_server import set_stock
+from ..support.odoo_server import query, set_stock
 from ..support.odoo_server import wait_until as wait
 
 SAMPLES = Path(__file__).resolve().parents[2] / "addons/retail_connector_shopify/tests/samples"
@@ -23,7 +23,11 @@ def shop():
 
 @pytest.fixture(scope="module")
 def store(odoo_server, shop):
-    server = odoo_server
+    return create_store(odoo_server, shop)
+
+
+def create_store(server, shop):
+    """An active Shopify backend on ``shop``, with what its sample orders need."""
     server.call("ir.config_parameter", "set_param", "web.base.url", server.base_url)
     eur = server.call(
         "res.currency", "search", [("name", "=", "EUR")], context={"active_test": False}
@@ -65,6 +69,11 @@ def store(odoo_server, shop):
     server.call("retail.backend", "action_activate", [backend_id])
     server.call("retail.backend", "action_shopify_sync_webhooks", [backend_id])
     return backend_id
+
+
+def shopify_calls(shop):
+    """The Admin API calls the fake received (webhook deliveries are the fake's own)."""
+    return [entry for entry in shop.request_log if "/admin/api/" in entry.path]
 
 
 def import_order_of(server, store, shop, fake_order):
@@ -150,6 +159,72 @@ def test_a_burst_of_stock_changes_is_one_coalesced_call(odoo_server, store, shop
     [quantity] = calls[0]["quantities"]
     assert quantity["changeFromQuantity"] is None
     assert calls[0]["idempotency_key"]
+
+
+def test_a_paused_backend_sends_nothing_then_each_message_once_on_activation(
+    odoo_server, store, shop
+):
+    fake_order = shop.add_order(
+        line_items=[
+            {"sku": "LH-GT3-SALBEI", "quantity": 2, "price": "24.90"},
+            {"sku": "LH-BUCH-SAISON", "quantity": 1, "price": "29.00"},
+        ]
+    )
+    order = import_order_of(odoo_server, store, shop, fake_order)
+    variant = shop.add_variant("STOCK-PAUSED", available=0)
+    product = odoo_server.call(
+        "product.product",
+        "create",
+        {"name": "Paused", "default_code": "STOCK-PAUSED", "is_storable": True},
+    )
+    odoo_server.call("retail.backend", "write", [store], {"stock_export_delay": 1})
+    fulfillments, stock_calls = len(shop.fulfillments), len(shop.inventory_set_calls)
+    odoo_server.call("retail.backend", "action_pause", [store])
+    shop.clear_log()
+    [picking] = order["picking_ids"]
+    deliver(odoo_server, picking, {"LH-GT3-SALBEI": 2, "LH-BUCH-SAISON": 1}, "TRACK-PAUSED")
+    set_stock(odoo_server, product, 7)
+    # Both messages' jobs run while paused (the stock one after its delay) and keep them.
+    wait(
+        lambda: (
+            not query(
+                odoo_server,
+                "SELECT 1 FROM retail_outbox o LEFT JOIN queue_job j ON j.id = o.job_id "
+                "WHERE o.backend_id = %s AND o.state = 'pending' "
+                "AND (j.id IS NULL OR j.state <> 'done')",
+                (store,),
+            )
+            and query(
+                odoo_server,
+                "SELECT count(*) FROM retail_outbox WHERE backend_id = %s AND state = 'pending'",
+                (store,),
+            )[0][0]
+            == 2
+        ),
+        "the paused backend's jobs",
+        odoo_server,
+    )
+    time.sleep(2)
+    assert shopify_calls(shop) == [], "a paused backend calls nothing"
+    assert (len(shop.fulfillments), len(shop.inventory_set_calls)) == (fulfillments, stock_calls)
+
+    odoo_server.call("retail.backend", "action_activate", [store])
+    wait(
+        lambda: (
+            len(shop.fulfillments) == fulfillments + 1
+            and shop.available(variant["inventoryItem"]["id"]) == 7
+        ),
+        "the catch-up",
+        odoo_server,
+    )
+    time.sleep(3)  # nothing is sent twice
+    assert len(shop.fulfillments) == fulfillments + 1
+    applied = [c for c in shop.inventory_set_calls[stock_calls:] if c.get("applied")]
+    assert len(applied) == 1, applied
+    new = [
+        f for f in shop.fulfillments.values() if f["trackingInfo"][0]["number"] == "TRACK-PAUSED"
+    ]
+    assert len(new) == 1
 
 
 def _items(fulfillment):

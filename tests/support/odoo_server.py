@@ -88,8 +88,11 @@ def drop_database(name):
 class OdooServer:
     """``with OdooServer(db) as server:`` runs Odoo until the block ends."""
 
-    def __init__(self, dbname, workers=2, queue_job=True, channels=None, log_path=None):
+    def __init__(
+        self, dbname, workers=2, queue_job=True, channels=None, log_path=None, cron_threads=0
+    ):
         self.dbname = dbname
+        self.cron_threads = cron_threads
         self.port = free_port()
         self.workers = workers
         self.queue_job = queue_job
@@ -110,7 +113,7 @@ class OdooServer:
             f"--gevent-port={free_port()}",
             "--http-interface=127.0.0.1",
             f"--workers={self.workers}",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={self.cron_threads}",
             f"--load={modules}",
             "--log-level=warn",
             "--limit-time-real=120",

@@ -309,9 +309,13 @@ class RetailBackend(models.Model):
         self.env["retail.event"].search(
             [("backend_id", "in", self.ids), ("state", "=", "received")]
         )._enqueue_processing()
-        self.env["retail.outbox"].sudo().search(
-            [("backend_id", "in", self.ids), ("state", "=", "pending")]
-        )._schedule()
+        pending = (
+            self.env["retail.outbox"]
+            .sudo()
+            .search([("backend_id", "in", self.ids), ("state", "=", "pending")])
+        )
+        # A message whose job still waits is sent by that job.
+        pending.filtered(lambda m: m.job_id.state != "pending")._schedule()
 
     def action_pause(self):
         self.write({"state": "paused"})

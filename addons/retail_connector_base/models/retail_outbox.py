@@ -7,7 +7,11 @@ OUTBOX_STATES = [
     ("done", "Sent"),
     ("failed", "Failed"),
     ("dead", "Dead"),
+    ("discarded", "Discarded"),
 ]
+# What a person may discard: what wasn't sent.
+DISCARDABLE_STATES = ("pending", "failed", "dead")
+MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 
 
 class RetailOutbox(models.Model):
@@ -25,6 +29,8 @@ class RetailOutbox(models.Model):
     _order = "id desc"
     _processing_job_method = "_send"
     _processing_retry_state = "pending"
+    # A discarded message stays discarded, whatever its job does later.
+    _processing_final_states = ("done", "discarded")
 
     backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
@@ -46,6 +52,9 @@ class RetailOutbox(models.Model):
     state = fields.Selection(OUTBOX_STATES, required=True, default="pending", index=True)
     result = fields.Char(readonly=True, help="What the channel answered.")
     sent_at = fields.Datetime(readonly=True)
+    discard_reason = fields.Text(readonly=True, help="Why a person chose not to send it.")
+    discarded_by_id = fields.Many2one("res.users", string="Discarded by", readonly=True)
+    discarded_at = fields.Datetime(readonly=True)
 
     _pending_dedup_uniq = models.UniqueIndex(
         "(backend_id, dedup_key) WHERE state = 'pending' AND dedup_key IS NOT NULL",
@@ -156,6 +165,15 @@ class RetailOutbox(models.Model):
 
     def action_replay(self):
         """Send failed or dead messages again."""
+        discarded = self.filtered(lambda m: m.state == "discarded")
+        if discarded:
+            raise UserError(
+                self.env._(
+                    "Discarded messages are never sent: %s. Make the change in Odoo again "
+                    "to owe the channel a new message.",
+                    ", ".join(discarded.mapped("display_name")),
+                )
+            )
         replayable = self.filtered(lambda m: m.state in ("failed", "dead"))
         if not replayable:
             raise UserError(self.env._("Only failed or dead messages can be sent again."))
@@ -177,4 +195,59 @@ class RetailOutbox(models.Model):
         to_send = replayable - superseded
         to_send.write({"state": "pending", "attempts": 0, "error": False})
         to_send._schedule()
+        return True
+
+    # Discarding
+
+    def action_open_discard_wizard(self):
+        """Ask a manager why the selected messages should not be sent."""
+        self._check_discardable()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Discard messages"),
+            "res_model": "retail.outbox.discard.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_ids": [(6, 0, self.ids)]},
+        }
+
+    def _check_discardable(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise UserError(self.env._("Only a Retail Connect manager may discard messages."))
+        if not self:
+            raise UserError(self.env._("Select the messages to discard."))
+        sent = self.filtered(lambda m: m.state not in DISCARDABLE_STATES)
+        if sent:
+            raise UserError(
+                self.env._(
+                    "Only pending, failed or dead messages can be discarded, not: %s.",
+                    ", ".join(f"{m.display_name} ({m.state})" for m in sent),
+                )
+            )
+
+    def _discard(self, reason):
+        """Never send these messages: keep why, who and when. A job of theirs
+        that runs later finds them discarded and sends nothing."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Say why the messages are discarded."))
+        self._check_discardable()
+        # Wait for a running attempt (it holds the row lock), then decide on
+        # the state it left.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM retail_outbox WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["state"])
+        self._check_discardable()
+        self.sudo().write(
+            {
+                "state": "discarded",
+                "discard_reason": reason,
+                "discarded_by_id": self.env.uid,
+                "discarded_at": fields.Datetime.now(),
+            }
+        )
         return True

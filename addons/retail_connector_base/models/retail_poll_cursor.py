@@ -1,6 +1,7 @@
 import itertools
 import logging
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -9,6 +10,10 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..exceptions import TransientError
 from ..polling import POLL_CHUNK, newer
+
+# The runtime value (``retail.backend.runtime``) keeping the time before
+# which the channel asked not to be polled again (its Retry-After), per stream.
+NOT_BEFORE_KEY = "poll_not_before/%s"
 
 _logger = logging.getLogger(__name__)
 
@@ -86,12 +91,23 @@ class RetailPollCursor(models.Model):
             return "Polled less than an interval ago: skipped."
         if not backend._try_lock(f"poll-{self.stream}"):
             return "Another poll of this backend is running."
+        not_before = self._get_not_before()
+        if not_before and not_before > now:
+            # The channel asked us to wait (Retry-After): no call before then.
+            raise RetryableJobError(
+                f"The channel asked not to be polled before {not_before} UTC.",
+                seconds=math.ceil((not_before - now).total_seconds()),
+            )
         start = self.cursor or backend.create_date
         since = start - timedelta(minutes=backend.poll_overlap_minutes)
         try:
             seen, stored, newest = self._store(backend._poll_fetch(since, self.stream))
         except TransientError as exc:
+            if exc.retry_after:
+                self._keep_not_before(now + timedelta(seconds=exc.retry_after))
             raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+        if not_before:
+            backend._set_runtime_values({NOT_BEFORE_KEY % self.stream: None})
         result = self.env._(
             "%(seen)s %(what)s updated since %(since)s, %(stored)s new events.",
             seen=seen,
@@ -102,6 +118,22 @@ class RetailPollCursor(models.Model):
         self._record_run(now, result, newest)
         _logger.info("Poll of backend %s (%s): %s", backend.id, self.stream, result)
         return result
+
+    def _get_not_before(self):
+        """When the channel may be polled again, if it asked to wait (a
+        naive UTC datetime), else ``None``."""
+        self.ensure_one()
+        value = self.backend_id._get_runtime_value(NOT_BEFORE_KEY % self.stream)
+        return datetime.fromisoformat(value) if value else None
+
+    def _keep_not_before(self, when):
+        """Keep the channel's Retry-After beyond the failed job's rollback
+        (from a cursor of its own), for the next attempts, the cron and
+        "Poll now" to respect."""
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            backend = self.backend_id.with_env(self.env(cr=cr))
+            backend._set_runtime_values({NOT_BEFORE_KEY % self.stream: when.isoformat()})
 
     def _store(self, records):
         """Store polled ``records`` (:class:`~..polling.PolledRecord`) as

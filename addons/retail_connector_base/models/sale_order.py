@@ -27,6 +27,13 @@ class SaleOrder(models.Model):
         string="On hold", compute="_compute_retail_on_hold", store=True, index=True
     )
     retail_lines_signature = fields.Char(readonly=True, copy=False)
+    retail_rounding_note = fields.Text(
+        string="Rounding difference",
+        readonly=True,
+        copy=False,
+        help="How Odoo's untaxed and tax amounts differed from the channel's by rounding "
+        "alone; the order and its invoice carry the channel's.",
+    )
     retail_last_event_id = fields.Many2one(
         "retail.event",
         string="Last channel event",

@@ -2,6 +2,7 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import FailedJobError
 
@@ -131,8 +132,16 @@ class TestOutbox(RetailCase):
             self.assertEqual(sent, [])
             self.assertEqual(fulfillment.state, "pending")
             self.assertEqual(fulfillment.job_id.state, "done")
+            stock_job = stock.job_id
             self.backend.action_activate()
             self.assertEqual(fulfillment.job_id.state, "pending")
+            self.assertEqual(stock.job_id, stock_job, "its waiting job sends it: no second job")
+            self.assertEqual(
+                self.env["queue.job"].search_count(
+                    [("model_name", "=", "retail.outbox"), ("records", "like", f"[{stock.id}]")]
+                ),
+                1,
+            )
             self.run_job(fulfillment.job_id)
             self.run_job(stock.job_id)
         self.assertEqual(sent, [("fulfillment", picking), ("stock", self.tshirt)])
@@ -183,6 +192,73 @@ class TestOutbox(RetailCase):
         failed.action_replay()
         self.assertEqual(failed.state, "done")
         self.assertEqual(failed.result, "Superseded by a newer pending message.")
+
+    def user(self, login, group):
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "group_ids": [(6, 0, [self.env.ref(f"retail_connector_base.{group}").id])],
+            }
+        )
+
+    def discard(self, messages, reason, user):
+        wizard = (
+            self.env["retail.outbox.discard.wizard"]
+            .with_user(user)
+            .create({"message_ids": [(6, 0, messages.ids)], "reason": reason})
+        )
+        return wizard.action_discard()
+
+    def test_a_manager_discards_a_pending_message_and_it_is_never_sent(self):
+        manager = self.user("outbox-manager", "group_retail_connect_manager")
+        with self.channel() as sent:
+            self.receive(self.tshirt, 3)
+            message = self.outbox("stock")
+            action = message.with_user(manager).action_open_discard_wizard()
+            self.assertEqual(action["res_model"], "retail.outbox.discard.wizard")
+            self.discard(message, "Stock counted by hand on the channel", manager)
+            self.assertEqual(message.state, "discarded")
+            self.assertEqual(message.discard_reason, "Stock counted by hand on the channel")
+            self.assertEqual(message.discarded_by_id, manager)
+            self.assertTrue(message.discarded_at)
+            # Its job, already queued, runs later: nothing leaves.
+            self.assertIsNone(self.run_job(message.job_id))
+        self.assertEqual(sent, [])
+        self.assertEqual(message.state, "discarded")
+        with self.assertRaisesRegex(UserError, "Discarded messages are never sent"):
+            message.action_replay()
+        self.assertEqual(message.state, "discarded")
+
+    def test_failed_and_dead_messages_can_be_discarded_sent_ones_not(self):
+        manager = self.user("outbox-manager", "group_retail_connect_manager")
+        with self.channel(fail=lambda: PermanentError("unknown location")):
+            self.receive(self.tshirt, 3)
+            failed = self.outbox("stock")
+            self.run_job(failed.job_id)
+        with self.channel():
+            self.receive(self.mug, 2)
+            sent = self.outbox("stock") - failed
+            self.run_job(sent.job_id)
+        self.assertEqual((failed.state, sent.state), ("failed", "done"))
+        with self.assertRaisesRegex(UserError, "Only pending, failed or dead messages"):
+            self.discard(failed | sent, "cleanup", manager)
+        self.assertEqual(failed.state, "failed")
+        with self.assertRaisesRegex(UserError, "Say why"):
+            self.discard(failed, "  ", manager)
+        self.discard(failed, "Location removed on the channel", manager)
+        self.assertEqual(failed.state, "discarded")
+
+    def test_only_a_manager_may_discard(self):
+        user = self.user("outbox-user", "group_retail_connect_user")
+        with self.channel():
+            self.receive(self.tshirt, 3)
+        message = self.outbox("stock")
+        with self.assertRaises(UserError):
+            message.with_user(user).action_open_discard_wizard()
+        with self.assertRaises(AccessError):
+            self.discard(message, "no", user)
+        self.assertEqual(message.state, "pending")
 
 
 class TestOutboxCancellationsAndRefunds(RetailCase):

@@ -125,6 +125,7 @@ class TestPolling(RetailCase):
     def test_channel_outage_retries_the_job_and_keeps_the_cursor(self):
         with (
             self.polling_channel(TransientError("503", retry_after=42)),
+            self.enter_registry_test_mode(),
             self.assertRaises(RetryableJobError) as caught,
         ):
             self.backend._poll()
@@ -162,6 +163,78 @@ class TestPolling(RetailCase):
         with self.polling_channel([]), trap_jobs() as trap:
             self.backend.action_poll_now()
             trap.assert_enqueued_job(self.backend._poll, kwargs={"force": True})
+
+    def poll_jobs(self):
+        return self.env["queue.job"].search(
+            [("model_name", "=", "retail.backend"), ("method_name", "=", "_poll")]
+        )
+
+    def seconds_until(self, when):
+        return (when - fields.Datetime.now()).total_seconds()
+
+    def test_poll_now_runs_the_poll_waiting_for_its_next_attempt(self):
+        """After an outage longer than a few attempts, the poll job waits
+        minutes for its next one: "Poll now" runs it now, queues no other."""
+        with self.polling_channel(TransientError("Mirakl answered 503")) as asked:
+            job = self.backend._queue_poll()
+            for _attempt in range(3):  # waits 10 s, 30 s, then 120 s
+                self.assertIsNone(self.run_job(job.db_record()))
+            record = job.db_record()
+            self.assertEqual((record.state, record.retry), ("pending", 3))
+            self.assertAlmostEqual(self.seconds_until(record.eta), 120, delta=5)
+            with trap_jobs() as trap:
+                self.backend.action_poll_now()
+                trap.assert_jobs_count(0)
+        self.assertEqual(len(asked), 3)
+        self.assertLessEqual(self.seconds_until(record.eta), 0)
+        self.assertEqual(self.poll_jobs(), record)
+
+    def test_cron_brings_a_waiting_poll_within_a_minute(self):
+        with self.polling_channel(TransientError("Mirakl answered 503")):
+            job = self.backend._queue_poll().db_record()
+            self.run_job(job)
+            job.eta = fields.Datetime.now() + timedelta(minutes=30)
+            with trap_jobs() as trap:
+                self.env["retail.backend"]._cron_poll()
+                trap.assert_jobs_count(0)
+        self.assertLessEqual(self.seconds_until(job.eta), 0)
+        self.assertEqual(self.poll_jobs(), job)
+        # A poll due within the minute is left as it is.
+        job.eta = fields.Datetime.now() + timedelta(seconds=20)
+        eta = job.eta
+        self.env["retail.backend"]._cron_poll()
+        self.assertEqual(job.eta, eta)
+
+    def test_the_channels_retry_after_is_kept_by_poll_now_and_the_cron(self):
+        with self.polling_channel(TransientError("Mirakl answered 429", retry_after=3600)) as asked:
+            job = self.backend._queue_poll().db_record()
+            self.run_job(job)
+            self.assertAlmostEqual(self.seconds_until(job.eta), 3600, delta=5)
+            eta = job.eta
+            action = self.backend.action_poll_now()
+            self.assertEqual(action["params"]["type"], "warning")
+            self.assertIn("asked not to be polled before", action["params"]["message"])
+            self.env["retail.backend"]._cron_poll()
+            self.assertEqual(job.eta, eta)
+            # A new poll job waits too, and a poll run early asks nothing.
+            job.state = "cancelled"
+            with trap_jobs() as trap:
+                self.backend.action_poll_now()
+                [queued] = trap.enqueued_jobs
+            self.assertAlmostEqual(self.seconds_until(queued.eta), 3600, delta=5)
+            with self.assertRaises(RetryableJobError) as caught:
+                self.backend._poll(force=True)
+            self.assertAlmostEqual(caught.exception.seconds, 3600, delta=5)
+        self.assertEqual(len(asked), 1)
+        # Once the time has come, the poll runs and forgets the wait.
+        cursor = self.env["retail.poll.cursor"]._get(self.backend, "orders")
+        self.backend._set_runtime_values(
+            {"poll_not_before/orders": (fields.Datetime.now() - timedelta(seconds=1)).isoformat()}
+        )
+        with self.polling_channel([polled("A", "2026-11-02T09:00:00Z")]) as asked:
+            self.backend._poll(force=True)
+        self.assertEqual(len(asked), 1)
+        self.assertFalse(cursor._get_not_before())
 
 
 class TestRuntimeValues(RetailCase):

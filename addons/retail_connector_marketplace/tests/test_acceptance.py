@@ -157,6 +157,33 @@ class TestMiraklOrderFlow(RetailCase):
             order="id",
         )
 
+    def test_partly_accepted_order_is_confirmed_at_shipping(self):
+        """One line accepted, one refused for lack of stock: whether the
+        operator recomputed total_price after the refusal or not, the order
+        is checked against the line that stands and confirmed."""
+        for order_id, total_price in (("PART-1", 69.8), ("PART-2", 29.9)):
+            with self.subTest(total_price=total_price):
+                payload = sample("order_waiting_acceptance")
+                payload.update(
+                    order_id=order_id,
+                    order_state="SHIPPING",
+                    last_updated_date="2026-11-02T10:00:00Z",
+                    total_price=total_price,
+                )
+                accepted, refused = payload["order_lines"]
+                accepted["order_line_state"] = "SHIPPING"
+                refused["order_line_state"] = "REFUSED"
+                event = self.store(payload)
+                self.assertFalse(self.run_event_job(event))
+                self.assertEqual(event.state, "done", event.state_reason or event.error)
+                order = self.sale_order(payload)
+                self.assertFalse(order.retail_hold_reason)
+                self.assertEqual(order.state, "sale")
+                self.assertEqual(order.order_line.product_id.mapped("default_code")[0], "MUG-BLUE")
+                self.assertNotIn(self.teapot, order.order_line.product_id)
+                # 2 x 12.50 and 4.90 shipping, 20 % included
+                self.assertEqual((order.amount_total, order.amount_tax), (29.9, 4.99))
+
     def test_waiting_acceptance_is_held_and_accepted_once(self):
         payload = sample("order_waiting_acceptance")
         event = self.store(payload)

@@ -276,6 +276,16 @@ class TestMiraklOrderMapper(unittest.TestCase):
         self.assertEqual(order.totals.total, D("72.0"))
         self.assertEqual(order.shipping_lines[0].title, "Express")
 
+    def test_totals_are_the_lines_not_a_stale_total_price(self):
+        # total_price still counting a line the adapter left out (refused)
+        payload = sample("order_shipping_tax_excluded")
+        payload["total_price"] = 99.9
+        order = self.map(payload)
+        self.assertEqual((order.totals.untaxed, order.totals.total), (D("60.0"), D("72.0")))
+        self.assertEqual(order.extra["total_price"], 99.9)
+        payload["total_price"] = "sixty"
+        self.assertPermanentError(payload, "total_price")
+
     def test_tax_mode_is_needed_when_there_are_taxes(self):
         del self.payload["order_tax_mode"]
         self.assertPermanentError(self.payload, "order_tax_mode")

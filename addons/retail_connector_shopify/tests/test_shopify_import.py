@@ -268,6 +268,30 @@ class TestShopifyImport(RetailCase, HttpCase):
         self.assertEqual(credit_note.invoice_line_ids.product_id, self.book)
         self.assertEqual(credit_note.reversed_entry_id, invoice)
 
+    def test_order_rounded_per_line_goes_through_a_company_rounding_globally(self):
+        """Shopify rounds each line's tax (2 x 20.00 and 4.90 shipping, 20 %
+        included: 6.67 + 0.82); Odoo's company rounds the sum (7.48)."""
+        self.env.company.tax_calculation_rounding_method = "round_globally"
+        payload = sample("order_create_rounding")
+        event = self.process("orders/create", payload)
+        self.assertEqual(event.state, "done", event.error)
+        order = self.shop_order(payload["admin_graphql_api_id"])
+        self.assertEqual(order.state, "sale", order.retail_hold_reason)
+        self.assertEqual(
+            (order.amount_untaxed, order.amount_tax, order.amount_total), (37.41, 7.49, 44.90)
+        )
+        self.assertIn(
+            "untaxed: channel 37.41, Odoo 37.42; tax: channel 7.49, Odoo 7.48",
+            order.retail_rounding_note,
+        )
+        self.tea.invoice_policy = "order"
+        order.order_line._compute_qty_to_invoice()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(
+            (invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total), (37.41, 7.49, 44.90)
+        )
+
 
 def _money(amount):
     return {

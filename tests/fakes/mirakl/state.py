@@ -30,7 +30,9 @@ from .common import (
 class MarketplaceState(Adjustments):
     """One shop's orders, offers and stock at a Mirakl operator.
 
-    Knobs: ``operator_allows_partial_acceptance``; ``acceptance_deadline`` (None: never);
+    Knobs: ``operator_allows_partial_acceptance``; ``recompute_totals_on_refusal`` (False:
+    the order's ``price``/``total_price`` keep counting lines refused at acceptance, as some
+    operators leave them); ``acceptance_deadline`` (None: never);
     ``auto_accept`` (the operator accepts every line as soon as an order waits for acceptance);
     ``debit_delay`` (after acceptance, WAITING_DEBIT → WAITING_DEBIT_PAYMENT → SHIPPING: 0 at
     once, seconds or a timedelta on the fake clock, None only through ``advance()``);
@@ -49,6 +51,7 @@ class MarketplaceState(Adjustments):
         currency="EUR",
         operator="marketplace",
         operator_allows_partial_acceptance=True,
+        recompute_totals_on_refusal=True,
         acceptance_deadline=timedelta(days=3),
         auto_accept=False,
         debit_delay=0,
@@ -70,6 +73,7 @@ class MarketplaceState(Adjustments):
         self.currency = currency
         self.operator = operator
         self.operator_allows_partial_acceptance = operator_allows_partial_acceptance
+        self.recompute_totals_on_refusal = recompute_totals_on_refusal
         self.acceptance_deadline = as_timedelta(acceptance_deadline)
         self.auto_accept = auto_accept
         self.debit_delay = as_timedelta(debit_delay)
@@ -435,7 +439,8 @@ class MarketplaceState(Adjustments):
         for line in order["order_lines"]:
             if not chosen[line["order_line_id"]]:
                 line["order_line_state"] = "REFUSED"
-        self._recompute(order)
+        if self.recompute_totals_on_refusal:
+            self._recompute(order)
         if not any(chosen.values()):
             self._set_state(order, "REFUSED")
             return

@@ -1,0 +1,1 @@
+from . import retail_outbox_discard_wizard
