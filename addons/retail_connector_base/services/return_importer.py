@@ -152,7 +152,9 @@ class RetailReturnImporter(models.AbstractModel):
                 order=order.name,
             )
         try:
-            self._create_pickings(record)
+            # A picking the wizard refuses half-way leaves nothing behind.
+            with self.env.cr.savepoint():
+                self._create_pickings(record)
         except UserError as exc:
             return self._hold(
                 record,
@@ -356,11 +358,14 @@ class RetailReturnImporter(models.AbstractModel):
     def _receive(self, record, received_at):
         """Validate the return pickings: the goods are back."""
         for picking in record.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")):
-            for move in picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
-                move.quantity = move.product_uom_qty
-                move.picked = True
             try:
-                picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
+                with self.env.cr.savepoint():
+                    for move in picking.move_ids.filtered(
+                        lambda m: m.state not in ("done", "cancel")
+                    ):
+                        move.quantity = move.product_uom_qty
+                        move.picked = True
+                    picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
             except UserError as exc:
                 return self._hold(
                     record,
