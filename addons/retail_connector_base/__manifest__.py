@@ -23,6 +23,7 @@
         "views/res_partner_views.xml",
         "views/retail_connect_menus.xml",
         "wizard/retail_outbox_discard_wizard_views.xml",
+        "views/retail_order_return_views.xml",
     ],
     "external_dependencies": {"python": ["pydantic"]},
     "application": True,

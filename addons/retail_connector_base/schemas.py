@@ -264,6 +264,59 @@ class Refund(CanonicalModel):
     shipping: Amount = Field(Decimal(0), ge=0)
     amount: Amount = Field(ge=0, description="Total refunded to the customer.")
     reason: OptionalText = None
+    return_external_id: ExternalId | None = Field(
+        None, description="The channel return whose goods this refund pays back, if any."
+    )
+
+
+class ReturnCondition(StrEnum):
+    """The state the goods come back in; it chooses where they go.
+
+    Shopify's return reasons and dispositions and Mirakl's reason codes map
+    onto these: ``sellable`` (unopened, back to stock), ``opened`` (opened
+    but fit to sell), ``damaged`` (damaged in transit or by the customer),
+    ``defective`` (faulty product)."""
+
+    SELLABLE = "sellable"
+    OPENED = "opened"
+    DAMAGED = "damaged"
+    DEFECTIVE = "defective"
+
+
+class ReturnLine(CanonicalModel):
+    line_external_id: ExternalId = Field(description="The order line the goods were sold on.")
+    quantity: Quantity
+    reason: OptionalText = Field(None, description="Why the customer sent it back.")
+    condition: ReturnCondition | None = Field(
+        None, description="What the goods came back as; unknown: taken as sellable."
+    )
+    restock: bool = Field(
+        True, description="Whether the goods come back into Odoo's stock (a return picking)."
+    )
+
+
+class Return(CanonicalModel):
+    """Goods a customer sends back on an order (the money is a Refund)."""
+
+    external_id: ExternalId
+    order_external_id: ExternalId
+    created_at: Timestamp
+    lines: list[ReturnLine] = Field(min_length=1)
+    refund_external_id: ExternalId | None = Field(
+        None, description="The channel refund that pays this return back, if any."
+    )
+    refund_amount: Amount | None = Field(
+        None, ge=0, description="What the channel refunded for this return, if known."
+    )
+    received: bool = Field(False, description="Whether the goods have arrived back.")
+    received_at: Timestamp | None = None
+    reason: OptionalText = None
+
+    @model_validator(mode="after")
+    def _received_at_only_when_received(self):
+        if self.received_at and not self.received:
+            raise ValueError("received_at is set but received is false")
+        return self
 
 
 class InventoryLevel(CanonicalModel):
@@ -282,6 +335,7 @@ CANONICAL_MODELS = {
     "shipment": Shipment,
     "refund": Refund,
     "inventory_level": InventoryLevel,
+    "return": Return,
 }
 
 

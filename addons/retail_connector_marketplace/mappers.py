@@ -189,9 +189,13 @@ def order_to_canonical(payload):
     return _validate(schemas.Order, values)
 
 
-def refunds_to_canonical(order_payload):
+def refunds_to_canonical(order_payload, return_reason_codes=()):
     """The canonical :class:`~schemas.Refund` of every ``refunds[]`` entry of
     the order's lines (Mirakl refunds line by line), in line order.
+
+    :param return_reason_codes: the operator's reason codes (RE01) of refunds
+        paid for goods the customer sent back: their line is ``restock``, a
+        return of the refunded units (Mirakl's refunds carry no restock flag)
 
     :raise PermanentError: when the payload can't be mapped
     """
@@ -203,13 +207,17 @@ def refunds_to_canonical(order_payload):
         for refund_index, refund in enumerate(_array(line, "refunds", path)):
             result.append(
                 refund_to_canonical(
-                    order_payload, refund, line, path=_join(path, "refunds", refund_index)
+                    order_payload,
+                    refund,
+                    line,
+                    path=_join(path, "refunds", refund_index),
+                    return_reason_codes=return_reason_codes,
                 )
             )
     return result
 
 
-def refund_to_canonical(order_payload, refund, line, path="refund"):
+def refund_to_canonical(order_payload, refund, line, path="refund", return_reason_codes=()):
     """Map one entry of a line's ``refunds[]`` to a canonical
     :class:`~schemas.Refund`.
 
@@ -245,7 +253,13 @@ def refund_to_canonical(order_payload, refund, line, path="refund"):
     lines = []
     if quantity not in (None, 0):
         lines.append(
-            {"line_external_id": line_id, "quantity": quantity, "subtotal": subtotal, "tax": tax}
+            {
+                "line_external_id": line_id,
+                "quantity": quantity,
+                "subtotal": subtotal,
+                "tax": tax,
+                "restock": refund.get("reason_code") in return_reason_codes,
+            }
         )
     else:
         extra.update({"line_subtotal": str(subtotal), "line_tax": str(tax)})

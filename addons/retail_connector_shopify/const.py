@@ -11,5 +11,6 @@ SUBSCRIBED_TOPICS = (
     "refunds/create",
     "customers/create",
     "customers/update",
+    "returns/approve",
 )
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")

@@ -78,8 +78,12 @@ CONSENT_STATE_MAPPING = {
     "invalid": False,
 }
 
-# refund_line_items[].restock_type values that put the goods back in stock.
-RESTOCK_TYPES = frozenset({"return", "cancel", "legacy_restock"})
+# refund_line_items[].restock_type values of goods that came back from the
+# customer into stock: the canonical line's ``restock`` (a return Odoo
+# receives). ``cancel`` restocks goods that were never shipped: nothing comes
+# back to Odoo's warehouse (the order's delivery still holds them);
+# ``legacy_restock`` (refunds made before the split) is taken as a return.
+RESTOCK_TYPES = frozenset({"return", "legacy_restock"})
 
 
 # ---------------------------------------------------------------- public API
@@ -359,7 +363,11 @@ def refund_to_canonical(payload, money=PRESENTMENT_MONEY):
         extra["order_adjustments"] = adjustments
     if side.currency:
         extra["currency"] = side.currency
+    returned = payload.get("return")
     values = {
+        "return_external_id": webhook_gid(_object(returned, "return"), "Return", "return")
+        if returned is not None
+        else None,
         "external_id": webhook_gid(payload, "Refund", ""),
         "order_external_id": f"gid://shopify/Order/{order_id}",
         "created_at": payload.get("created_at"),

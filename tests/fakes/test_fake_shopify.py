@@ -941,3 +941,40 @@ def test_customer_webhook_payload_is_the_same_customer():
     )
     assert from_node.consent.extra == from_webhook.consent.extra
     assert (from_node.consent.email_marketing, from_node.consent.sms_marketing) == (True, False)
+
+
+def test_refunds_restock_returned_and_cancelled_units_only():
+    shop = ShopState(
+        shop_domain="refunds.myshopify.com",
+        shop_name="Refunds",
+        currency="EUR",
+        max_page_size=250,
+        bulk_delay=None,
+    )
+    shop.add_variant("TEE", available=5)
+    shop.add_variant("CAP", available=5)
+    order = shop.add_order(
+        line_items=[
+            {"sku": "TEE", "quantity": 2, "price": "20.00"},
+            {"sku": "CAP", "quantity": 1, "price": "15.00"},
+        ],
+        tax_rate="0.2",
+    )
+    refund = shop.add_refund(
+        order["id"],
+        [
+            {"sku": "TEE", "quantity": 1, "restock_type": "return"},
+            {"sku": "CAP", "quantity": 1, "restock_type": "no_restock"},
+        ],
+        shipping="4.00",
+        return_id="gid://shopify/Return/9",
+    )
+    assert (shop.available("TEE"), shop.available("CAP")) == (6, 5)
+    tee, cap = refund["refund_line_items"]
+    assert (tee["subtotal"], tee["total_tax"], tee["restock_type"]) == (20.0, 4.0, "return")
+    assert tee["line_item"]["admin_graphql_api_id"] == order["lineItems"]["nodes"][0]["id"]
+    assert (cap["subtotal"], cap["total_tax"]) == (15.0, 3.0)
+    assert refund["order_adjustments"][0]["amount"] == "-4.00"
+    assert refund["transactions"][0]["amount"] == "46.00"
+    assert refund["return"] == {"id": 9, "admin_graphql_api_id": "gid://shopify/Return/9"}
+    assert shop.refunds[refund["admin_graphql_api_id"]] is refund

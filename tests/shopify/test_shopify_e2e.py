@@ -89,7 +89,7 @@ def test_webhooks_are_subscribed_once_to_the_backend_url(odoo_server, store, sho
     odoo_server.call("retail.backend", "action_shopify_sync_webhooks", [store])
     [backend] = odoo_server.call("retail.backend", "read", [store], ["webhook_url"])
     subscribed = sorted((sub["topic"], sub["uri"]) for sub in shop.webhook_subscriptions.values())
-    assert len(subscribed) == 8
+    assert len(subscribed) == 9
     assert {uri for _topic, uri in subscribed} == {backend["webhook_url"]}
     lines = odoo_server.call(
         "retail.shopify.webhook", "search_read", [("backend_id", "=", store)], ["topic", "state"]
@@ -98,6 +98,7 @@ def test_webhooks_are_subscribed_once_to_the_backend_url(odoo_server, store, sho
         [
             "orders/create", "orders/updated", "orders/paid", "orders/cancelled",
             "orders/fulfilled", "refunds/create", "customers/create", "customers/update",
+            "returns/approve",
         ]
     )  # fmt: skip
     assert {line["state"] for line in lines} == {"subscribed"}

@@ -26,6 +26,7 @@ CANONICAL_TOPICS = {
     "refund": schemas.Refund,
     "shipment": schemas.Shipment,
     "inventory": schemas.InventoryLevel,
+    "return": schemas.Return,
 }
 
 

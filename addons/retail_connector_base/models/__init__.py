@@ -6,6 +6,8 @@ from . import retail_backend_runtime
 from . import retail_binding
 from . import retail_event
 from . import retail_order_refund
+from . import retail_order_return
+from . import retail_backend_returns
 from . import retail_outbox
 from . import retail_poll_cursor
 from . import res_partner
@@ -14,3 +16,4 @@ from . import sale_order_line
 from . import account_move
 from . import stock_move
 from . import stock_picking
+from . import stock_return_picking

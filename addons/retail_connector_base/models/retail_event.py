@@ -194,6 +194,8 @@ class RetailEvent(models.Model):
             return self.env["retail.partner.resolver"]._import(self, canonical)
         if isinstance(canonical, schemas.Refund):
             return self.env["retail.refund.importer"]._import(self, canonical)
+        if isinstance(canonical, schemas.Return):
+            return self.env["retail.return.importer"]._import(self, canonical)
         return "ignored", self.env._("No importer handles topic %s.", self.topic)
 
     def _reimport(self):

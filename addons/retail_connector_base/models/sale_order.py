@@ -56,6 +56,13 @@ class SaleOrder(models.Model):
         groups="retail_connector_base.group_retail_connect_user",
     )
 
+    retail_return_ids = fields.One2many(
+        "retail.order.return",
+        "order_id",
+        string="Channel returns",
+        groups="retail_connector_base.group_retail_connect_user",
+    )
+
     _retail_external_uniq = models.UniqueIndex(
         "(retail_backend_id, retail_external_id) WHERE retail_external_id IS NOT NULL",
         "This channel order is already in Odoo.",

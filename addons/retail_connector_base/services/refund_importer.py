@@ -46,6 +46,13 @@ class RetailRefundImporter(models.AbstractModel):
                 "event_id": event.id,
             }
         )
+        outcome, reason = self._apply_credit_note(order, record, refund)
+        # After the credit note: a return linked to this refund is checked against it.
+        returned = self.env["retail.return.importer"]._import_from_refund(event, refund, record)
+        return outcome, f"{reason} {returned}" if returned else reason
+
+    @api.model
+    def _apply_credit_note(self, order, record, refund):
         invoices = order.invoice_ids.filtered(
             lambda move: move.move_type == "out_invoice" and move.state == "posted"
         )

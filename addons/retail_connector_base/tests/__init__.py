@@ -11,3 +11,4 @@ from . import test_webhook_controller
 from . import test_customer_privacy
 from . import test_api_client
 from . import test_order_rounding
+from . import test_return_import

@@ -14,7 +14,7 @@ def canonical_refund(external_id="refund-1", **overrides):
                 "quantity": 1,
                 "subtotal": 19.90,
                 "tax": 3.98,
-                "restock": True,
+                "restock": False,
             }
         ],
         "shipping": "0",

@@ -72,8 +72,14 @@ class MiraklAdapter(ChannelAdapter):
         The refunds of every line come with the order, in its extra
         (:data:`REFUNDS_KEY`), for the importer to record."""
         order = order_to_canonical(without_cancelled_units(without_refused_lines(payload)))
-        refunds = refunds_to_canonical(payload)
+        refunds = refunds_to_canonical(payload, self._return_reason_codes())
         return order.model_copy(update={"extra": {**order.extra, REFUNDS_KEY: refunds}})
+
+    def _return_reason_codes(self):
+        """The reason codes of refunds for returned goods, from the backend
+        (``mirakl_return_reason_codes``, comma-separated)."""
+        codes = getattr(self.backend, "mirakl_return_reason_codes", None) or ""
+        return frozenset(code.strip() for code in codes.split(",") if code.strip())
 
 
 def without_refused_lines(payload):

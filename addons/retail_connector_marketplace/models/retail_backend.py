@@ -91,6 +91,12 @@ class RetailBackend(models.Model):
         string="Refund reason code",
         help="The operator's reason code (RE01) sent with refunds made in Odoo.",
     )
+    mirakl_return_reason_codes = fields.Char(
+        string="Return reason codes",
+        help="The operator's refund reason codes (RE01, comma-separated) that mean the "
+        "customer sent the goods back: such a refund brings its units back into stock "
+        "(a return picking, validated). Empty: refunds return nothing.",
+    )
     mirakl_cancel_reason_code = fields.Char(
         string="Cancellation reason code",
         help="The operator's reason code (RE01, type ORDER_CANCEL) sent with the units of a "

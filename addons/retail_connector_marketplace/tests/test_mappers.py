@@ -414,6 +414,15 @@ class TestMiraklRefundMapper(unittest.TestCase):
         self.assertEqual(refund.lines[0].subtotal, D("15.0"))
         self.assertEqual(refund.amount, D("17.39"))
 
+    def test_refund_for_returned_goods_restocks_its_line(self):
+        refund = mappers.refunds_to_canonical(self.payload)[0]
+        self.assertFalse(refund.lines[0].restock, "no return reason configured")
+        refunds = mappers.refunds_to_canonical(self.payload, frozenset({"DAMAGED", "RETURN"}))
+        self.assertTrue(refunds[0].lines[0].restock, "DAMAGED: the goods came back")
+        self.assertEqual(refunds[1].lines, [], "a shipping refund returns nothing")
+        refund = mappers.refunds_to_canonical(self.payload, frozenset({"RETURN"}))[0]
+        self.assertFalse(refund.lines[0].restock)
+
     def test_one_refund_alone(self):
         line = self.payload["order_lines"][0]
         refund = mappers.refund_to_canonical(self.payload, line["refunds"][0], line)

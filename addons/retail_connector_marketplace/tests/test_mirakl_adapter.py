@@ -69,6 +69,14 @@ class TestMiraklAdapter(unittest.TestCase):
         self.assertEqual(len(refunds), 2)
         self.assertEqual(refunds, refunds_to_canonical(payload))
 
+    def test_refunds_with_a_return_reason_code_restock_their_units(self):
+        payload = json.loads((SAMPLES / "order_closed_refunded.json").read_text())
+        adapter = get_adapter_class("mirakl")(
+            SimpleNamespace(mirakl_return_reason_codes=" DAMAGED , RETURNED")
+        )
+        refunds = adapter.to_canonical("orders/closed", payload, {}).extra[REFUNDS_KEY]
+        self.assertTrue(refunds[0].lines[0].restock)
+
 
 class TestMiraklPolledEvents(TransactionCase):
     def test_the_poll_stores_the_order_versions_updated_since_the_cursor(self):

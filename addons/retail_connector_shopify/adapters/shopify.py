@@ -14,8 +14,9 @@ from odoo.addons.retail_connector_base.adapters import (
     register_adapter,
 )
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
+from odoo.addons.retail_connector_base.schemas import utcnow
 
-from .. import compliance, mappers
+from .. import compliance, mappers, returns
 
 ORDER_TOPICS = frozenset(
     {
@@ -105,7 +106,7 @@ class ShopifyAdapter(ChannelAdapter):
         return topic in compliance.TOPIC_KIND_MAPPING
 
     def to_canonical(self, topic, payload, headers):
-        """Orders, customers and refunds become canonical objects, the
+        """Orders, customers, refunds and approved returns become canonical objects, the
         compliance topics :class:`~..compliance.ComplianceRequest` objects
         (applied by this module's ``retail.event``); other topics are returned
         as they are (the base ignores them)."""
@@ -119,6 +120,10 @@ class ShopifyAdapter(ChannelAdapter):
             return mappers.customer_node_to_canonical(payload)
         if topic == "refunds/create":
             return mappers.refund_to_canonical(payload, money=self._money_side())
+        if topic in returns.RETURN_TOPICS:
+            return returns.return_to_canonical(
+                payload, created_at=headers.get("x-shopify-triggered-at") or utcnow()
+            )
         if topic in compliance.TOPIC_KIND_MAPPING:
             return compliance.ComplianceRequest.from_webhook(topic, payload)
         return payload

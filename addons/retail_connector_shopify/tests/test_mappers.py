@@ -687,14 +687,15 @@ class TestShopifyRefundMapper(unittest.TestCase):
             self.assertEqual(line.quantity, Decimal(1))
             self.assertEqual(line.subtotal, Decimal("16.65"))
             self.assertEqual(line.tax, Decimal("2.00"))
-            self.assertTrue(line.restock)
+        self.assertTrue(returned.restock, "returned goods come back to stock")
+        self.assertFalse(cancelled.restock, "cancelled goods never left")
         self.assertEqual(returned.extra["restock_type"], "return")
         self.assertEqual(cancelled.extra["restock_type"], "cancel")
 
     def test_restock_types(self):
         expected = {
             "return": True,
-            "cancel": True,
+            "cancel": False,
             "legacy_restock": True,
             "no_restock": False,
             None: False,

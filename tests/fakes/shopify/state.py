@@ -15,11 +15,12 @@ from .graphql import (
     page_info,
     search_terms,
 )
+from .refunds import Refunds
 
 RISK_LEVELS = {"ACCEPT": "LOW", "INVESTIGATE": "MEDIUM", "CANCEL": "HIGH"}
 
 
-class ShopState(BulkOperations):
+class ShopState(BulkOperations, Refunds):
     """What the fake shop holds, as plain Python that tests arrange and assert on.
 
     Nodes are GraphQL-shaped (``gid://shopify/Order/1001``, nested connections as
@@ -44,6 +45,7 @@ class ShopState(BulkOperations):
         self.inventory_levels = {}  # (inventory item id, location id) → {"available", "on_hand"}
         self.webhook_subscriptions = {}
         self.fulfillments = {}
+        self.refunds = {}  # gid → refunds/create body (REST shape)
         self.inventory_set_calls = []
         self.inventory_adjustment_groups = {}
         self.bulk_operations = {}

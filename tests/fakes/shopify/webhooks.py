@@ -30,6 +30,7 @@ TOPICS = {
     "ORDERS_UPDATED": "orders/updated",
     "PRODUCTS_UPDATE": "products/update",
     "REFUNDS_CREATE": "refunds/create",
+    "RETURNS_APPROVE": "returns/approve",
 }
 # Configured in the app's configuration, never through webhookSubscriptionCreate.
 COMPLIANCE_TOPICS = {
