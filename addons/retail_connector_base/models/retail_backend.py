@@ -27,7 +27,7 @@ def _new_webhook_token(_records=None):
 
 class RetailBackend(models.Model):
     _name = "retail.backend"
-    _inherit = ["retail.backend.exports", "retail.backend.polling"]
+    _inherit = ["retail.backend.exports", "retail.backend.polling", "retail.backend.returns"]
     _description = "Retail Channel Backend"
     _order = "sequence, name, id"
     _check_company_auto = True

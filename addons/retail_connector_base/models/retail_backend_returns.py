@@ -6,10 +6,12 @@ from ..schemas import ReturnCondition
 UNSELLABLE_CONDITIONS = frozenset({ReturnCondition.DAMAGED, ReturnCondition.DEFECTIVE})
 
 
-class RetailBackend(models.Model):
-    """Where the goods of the channel's returns go."""
+class RetailBackendReturns(models.AbstractModel):
+    """Where the goods of the channel's returns go. Inherited by
+    ``retail.backend`` only."""
 
-    _inherit = "retail.backend"
+    _name = "retail.backend.returns"
+    _description = "Retail Backend Returns"
 
     return_location_id = fields.Many2one(
         "stock.location",
