@@ -22,6 +22,7 @@
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/retail_connect_menus.xml",
+        "views/retail_reconciliation_views.xml",
     ],
     "external_dependencies": {"python": ["pydantic"]},
     "application": True,

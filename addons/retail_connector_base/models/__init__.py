@@ -1,6 +1,7 @@
 from . import retail_processing_mixin
 from . import retail_backend_exports
 from . import retail_backend_polling
+from . import retail_backend_reconciliation
 from . import retail_backend
 from . import retail_backend_runtime
 from . import retail_binding
@@ -14,3 +15,4 @@ from . import sale_order_line
 from . import account_move
 from . import stock_move
 from . import stock_picking
+from . import retail_reconciliation_run

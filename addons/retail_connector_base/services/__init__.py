@@ -6,3 +6,4 @@ from . import tax_matcher
 from . import refund_importer
 from . import customer_privacy
 from . import customer_exporter
+from . import reconciler

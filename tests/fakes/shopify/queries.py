@@ -41,6 +41,11 @@ def _orders(fake, call):
     return page, connection_cost(len(page["nodes"]))
 
 
+@operation("RetailReconcileOrders", cost=page_cost)
+def _reconcile_orders(fake, call):
+    return _orders(fake, call)
+
+
 @operation("RetailOrderRisk", cost=2)
 def _order_risk(fake, call):
     return fake.orders.get(call.args.get("id")), 2
@@ -75,3 +80,27 @@ def _inventory_items(fake, call):
 @operation("RetailCurrentBulkOperation", cost=1)
 def _current_bulk_operation(fake, call):
     return fake._current_bulk_operation(), 1
+
+
+@operation("RetailReconcileInventory", cost=page_cost)
+def _reconcile_inventory(fake, call):
+    """Variants of the SKUs searched (``sku:A OR sku:B``), each with its inventory level at
+    ``locationId`` (null where the item isn't stocked), as ``inventoryLevel(locationId:)``."""
+    skus = {value for name, _op, value in search_terms(call.args.get("query")) if name == "sku"}
+    location_id = call.args.get("locationId")
+    if location_id not in fake.locations:
+        raise GraphQLError(f"Invalid id: {location_id}", "RESOURCE_NOT_FOUND")
+    nodes = []
+    for variant in fake.variants.values():
+        if skus and variant["sku"] not in skus:
+            continue
+        item = variant["inventoryItem"]
+        level = fake.inventory_levels.get((item["id"], location_id))
+        quantities = (
+            {"quantities": [{"name": "available", "quantity": level["available"]}]}
+            if level is not None
+            else None
+        )
+        nodes.append(dict(variant, inventoryItem=dict(item, inventoryLevel=quantities)))
+    page = fake.paginate(nodes, call.args, lambda variant: [numeric_id(variant)])
+    return page, connection_cost(len(page["nodes"]))
