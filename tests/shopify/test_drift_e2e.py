@@ -118,6 +118,7 @@ def reconcile(server, backend_id):
         [("backend_id", "=", backend_id)],
         [
             "state",
+            "error",
             "orders_compared",
             "orders_drifted",
             "orders_missing_in_odoo",
@@ -165,7 +166,7 @@ def test_missing_orders_are_imported_and_measured(odoo_server, store, shop):
     shop.clear_log()
     shop.fail_next("throttled")  # waited out inside the call
     run = reconcile(odoo_server, backend_id)
-    assert run["state"] == "done"
+    assert run["state"] == "done", run["error"]
     assert (run["orders_compared"], run["orders_missing_in_odoo"]) == (10, 2)
     assert run["order_drift_rate"] == 200.0
     assert lines_of(run) == sorted(("missing_in_odoo", o["id"], "repaired") for o in lost)
