@@ -31,6 +31,7 @@ STATUS = "status"
 TOTAL = "total"
 REFUND = "refund"
 STOCK = "stock"
+STOCK_REFUSED = "stock_refused"
 KINDS = [
     (MISSING_IN_ODOO, "Order missing in Odoo"),
     (MISSING_IN_CHANNEL, "Order missing in the channel"),
@@ -38,6 +39,7 @@ KINDS = [
     (TOTAL, "Total differs"),
     (REFUND, "Refunded amount differs"),
     (STOCK, "Stock differs"),
+    (STOCK_REFUSED, "Stock update refused by the channel"),
 ]
 ORDER_KINDS = (MISSING_IN_ODOO, MISSING_IN_CHANNEL, STATUS, TOTAL, REFUND)
 # Decimal places of a currency the caller doesn't name (most have 2).

@@ -201,6 +201,12 @@ class MiraklClient(ApiClient):
                 return shorten(str(message))
         return shorten(response.text) or response.reason or "no details"
 
+    def _parse_response_content(self, request, response):
+        """Override of `retail_connector_base`: a file (STO03's CSV) as bytes."""
+        if request.options.get("raw"):
+            return response.content
+        return super()._parse_response_content(request, response)
+
     def _outcome_unknown(self, request, reason):
         return MiraklOutcomeUnknown(
             f"Mirakl {request.label} may or may not have been processed "
@@ -379,6 +385,17 @@ class MiraklClient(ApiClient):
             "/api/offers/stock/imports",
             files={"file": ("stock.csv", content, "text/csv")},
         )
+
+    def stock_import_status(self, import_id):
+        """STO02: the status of a stock import (``status``: WAITING,
+        RUNNING, COMPLETE or FAILED; ``lines_in_error``,
+        ``has_error_report``)."""
+        return self.request("GET", f"/api/offers/stock/imports/{import_id}/status") or {}
+
+    def stock_import_error_report(self, import_id):
+        """STO03: a stock import's lines in error, the CSV file as bytes
+        (read by ``reconciliation.stock_import_errors``)."""
+        return self.send("GET", f"/api/offers/stock/imports/{import_id}/error_report", raw=True)
 
 
 def stock_csv(rows):

@@ -20,6 +20,7 @@ from ..support.odoo_server import query, storable_product
 from ..support.odoo_server import wait_until as wait_for
 
 MUG = "E2E-DRIFT-MUG"
+NO_OFFER = "E2E-DRIFT-NO-OFFER"  # stocked in Odoo, no offer on the marketplace
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,9 @@ def backend(odoo_server, marketplace):
         },
     )
     server.call("retail.backend", "action_activate", [backend_id])
-    return backend_id, product
+    yield backend_id, product
+    # Other modules' stock changes are none of its business.
+    server.call("retail.backend", "action_set_draft", [backend_id])
 
 
 def last_job(server):
@@ -110,6 +113,7 @@ def reconcile(server, backend_id):
             "orders_missing_in_odoo",
             "orders_missing_in_channel",
             "status_mismatches",
+            "stock_refusals",
             "skus_compared",
             "stock_differences",
             "order_drift_rate",
@@ -202,6 +206,8 @@ def test_cancelled_ghost_and_tampered_stock(odoo_server, backend, marketplace):
             "date_order": now.strftime("%Y-%m-%d %H:%M:%S"),
         },
     )
+    storable_product(server, NO_OFFER, 3)  # sent, and refused in the import's error report
+    wait_for(lambda: no_pending_outbox(server, backend_id), "the outbox sent", server)
     with marketplace.lock:  # the quantity changed on the marketplace's side
         marketplace.offers[MUG] = sent + 4
     imports = len(marketplace.requests_to("STO01"))
@@ -212,10 +218,14 @@ def test_cancelled_ghost_and_tampered_stock(odoo_server, backend, marketplace):
             ("missing_in_channel", "GHOST-1", "open"),
             ("status", cancelled, "repaired"),
             ("stock", MUG, "repaired"),
+            ("stock_refused", NO_OFFER, "open"),
         ]
     )
     assert (run["orders_compared"], run["orders_drifted"]) == (11, 2)
-    assert (run["repaired_count"], run["open_count"]) == (2, 1)
+    assert (run["repaired_count"], run["open_count"], run["stock_refusals"]) == (2, 2, 1)
+    refused = run["values"]["stock_refused"]["channel_value"]
+    assert f"The offer {NO_OFFER} does not exist" in refused, refused
+    assert marketplace.requests_to("STO02") and marketplace.requests_to("STO03")
     stock = run["values"]["stock"]
     assert (stock["channel_value"], stock["odoo_value"]) == (str(sent + 4), str(sent))
     assert run["values"]["status"]["channel_value"] == "cancelled (CANCELED)"

@@ -72,7 +72,9 @@ def store(odoo_server, shop):
     server.call("retail.backend", "action_activate", [backend_id])
     [backend] = server.call("retail.backend", "read", [backend_id], ["webhook_token"])
     url = f"{server.base_url}/retail/webhook/{backend['webhook_token']}"
-    return backend_id, url, products
+    yield backend_id, url, products
+    # Other modules' stock changes are none of its business.
+    server.call("retail.backend", "action_set_draft", [backend_id])
 
 
 def new_order(shop):

@@ -126,3 +126,9 @@ class RetailBackendReconciliation(models.AbstractModel):
         ``skus`` (a list of every SKU Odoo stocks: read them in the pages the
         channel prefers) it knows; a SKU it doesn't sell is left out."""
         raise PermanentError(f"Channel {self.code} can't report its stock")
+
+    def _reconcile_fetch_stock_refusals(self, since):
+        """Hook: ``{sku: reason}`` of the stock updates sent since ``since``
+        (naive UTC) that the channel refused after taking them (an import's
+        error report). None by default."""
+        return {}

@@ -43,6 +43,11 @@ class RetailReconciliationRun(models.Model):
     refund_mismatches = fields.Integer(readonly=True)
     skus_compared = fields.Integer(string="SKUs compared", readonly=True)
     stock_differences = fields.Integer(readonly=True)
+    stock_refusals = fields.Integer(
+        string="Stock updates refused",
+        readonly=True,
+        help="SKUs whose stock update the channel refused in the window (its import reports).",
+    )
     repaired_count = fields.Integer(string="Repaired", readonly=True)
     open_count = fields.Integer(
         string="Left for a person", readonly=True, help="Differences the run could not repair."

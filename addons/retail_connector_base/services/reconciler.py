@@ -19,6 +19,7 @@ from ..reconciliation import (
     PARTIALLY_FULFILLED,
     REFUND,
     STATUS,
+    STOCK_REFUSED,
     TOTAL,
     OrderSummary,
     compare_orders,
@@ -64,6 +65,7 @@ class RetailReconciler(models.AbstractModel):
             figures = self._reconcile_orders(run, backend, since, until)
             if backend.export_stock and backend.support_stock_export:
                 figures.update(self._reconcile_stock(run, backend))
+                figures.update(self._reconcile_stock_refusals(run, backend, since))
         except TransientError as exc:
             raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
         except PermanentError as exc:
@@ -301,6 +303,31 @@ class RetailReconciler(models.AbstractModel):
             )
         compared, differences = result.compared, len(result.differences)
         return {"skus_compared": compared, "stock_differences": differences}
+
+    def _reconcile_stock_refusals(self, run, backend, since):
+        """List, for a person, the SKUs whose stock update the channel
+        refused since ``since``: sending it again would be refused again."""
+        refusals = backend._reconcile_fetch_stock_refusals(since)
+        products = {}
+        if refusals:
+            products = {
+                product.default_code: product
+                for product in self.env["product.product"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("default_code", "in", list(refusals))])
+            }
+        for sku, reason in sorted(refusals.items()):
+            self.env["retail.reconciliation.line"].sudo().create(
+                {
+                    "run_id": run.id,
+                    "kind": STOCK_REFUSED,
+                    "key": sku,
+                    "product_id": products[sku].id if sku in products else False,
+                    "channel_value": str(reason)[:250],
+                }
+            )
+        return {"stock_refusals": len(refusals)}
 
     def _get_stock_products(self, backend):
         """The products whose stock the backend's channel should show: those

@@ -81,7 +81,7 @@ class TestReconciliation(RetailCase):
         )
 
     @contextmanager
-    def channel(self, orders=(), stock=None, by_ids=None, error=None):
+    def channel(self, orders=(), stock=None, by_ids=None, error=None, refused=None):
         """Patch the channel side of the backend: its orders in the window,
         those it finds by id, and its stock."""
         calls = {"orders": [], "by_ids": [], "stock": []}
@@ -100,7 +100,13 @@ class TestReconciliation(RetailCase):
             calls["stock"].append(list(skus))
             return {sku: qty for sku, qty in (stock or {}).items() if sku in skus}
 
+        def fetch_refusals(backend, since):
+            calls["refusals"].append(since)
+            return dict(refused or {})
+
+        calls["refusals"] = []
         with (
+            patch.object(self.Backend, "_reconcile_fetch_stock_refusals", fetch_refusals),
             patch.object(self.Backend, "_reconcile_fetch_orders", fetch_orders),
             patch.object(self.Backend, "_reconcile_fetch_orders_by_ids", fetch_by_ids),
             patch.object(self.Backend, "_reconcile_fetch_stock", fetch_stock),
@@ -262,13 +268,24 @@ class TestReconciliation(RetailCase):
             self.env["stock.quant"]._update_available_quantity(
                 self.mug, self.env.ref("stock.stock_location_stock"), 7
             )
-            with self.channel(stock={"MUG": 3, "TSHIRT-M": 0}) as calls, trap_jobs() as trap:
+            refused = {"TSHIRT-M": "Import 4, line 2: the offer does not exist", "GONE": "no"}
+            with (
+                self.channel(stock={"MUG": 3, "TSHIRT-M": 0}, refused=refused) as calls,
+                trap_jobs() as trap,
+            ):
                 run = self.reconcile()
         self.assertEqual(len(calls["stock"]), 1)
         self.assertIn("MUG", calls["stock"][0])
         self.assertEqual((run.skus_compared, run.stock_differences), (2, 1))
         self.assertEqual(run.stock_drift_rate, 500.0)
-        line = run.line_ids
+        self.assertEqual(calls["refusals"], [SINCE])
+        refusals = run.line_ids.filtered(lambda line: line.kind == "stock_refused")
+        self.assertEqual(
+            sorted(refusals.mapped(lambda line: (line.key, line.product_id, line.state))),
+            [("GONE", self.env["product.product"], "open"), ("TSHIRT-M", self.tshirt, "open")],
+        )
+        self.assertEqual((run.stock_refusals, run.open_count, run.repaired_count), (2, 2, 1))
+        line = run.line_ids - refusals
         self.assertEqual((line.key, line.channel_value, line.odoo_value), ("MUG", "3", "7"))
         self.assertEqual((line.state, line.product_id), ("repaired", self.mug))
         self.assertEqual(

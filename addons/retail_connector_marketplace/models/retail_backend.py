@@ -205,6 +205,39 @@ class RetailBackend(models.Model):
         offers = self._mirakl_client().offers(page_size=MAX_PAGE_SIZE)
         return reconciliation.offer_quantities(offers, skus)
 
+    def _reconcile_fetch_stock_refusals(self, since):
+        """Override of `retail_connector_base`: the SKUs of the stock
+        imports sent since ``since`` that the marketplace refused, read back
+        with STO02 (status) and STO03 (error report)."""
+        if self.code != "mirakl":
+            return super()._reconcile_fetch_stock_refusals(since)
+        messages = (
+            self.env["retail.outbox"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("kind", "=", "stock"),
+                    ("state", "=", "done"),
+                    ("sent_at", ">=", since),
+                    ("result", "=like", "Import %"),
+                ],
+                order="sent_at desc, id desc",
+            )
+        )
+        client = self._mirakl_client()
+        refusals = {}
+        imports = reconciliation.stock_imports(messages.mapped("result"))
+        for import_id, skus in reversed(imports.items()):  # the newest wins
+            status = client.stock_import_status(import_id)
+            errors = (
+                reconciliation.stock_import_errors(client.stock_import_error_report(import_id))
+                if status.get("has_error_report")
+                else []
+            )
+            refusals.update(reconciliation.stock_refusals(import_id, status, errors, skus))
+        return refusals
+
     # Shipments (OR30, OR23, OR24)
 
     def _export_fulfillment(self, picking, message):

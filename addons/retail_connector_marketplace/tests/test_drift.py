@@ -7,7 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..reconciliation import offer_quantities, order_status, order_summary
+from odoo.addons.retail_connector_base.exceptions import PermanentError
+
+from ..reconciliation import (
+    offer_quantities,
+    order_status,
+    order_summary,
+    stock_import_errors,
+    stock_imports,
+    stock_refusals,
+)
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -58,3 +67,47 @@ class TestMiraklDrift(unittest.TestCase):
             {"shop_sku": "OTHER", "quantity": 1},
         ]
         self.assertEqual(offer_quantities(offers, ["MUG", "TEE"]), {"MUG": 4})
+
+    def test_stock_imports_named_by_the_outbox_results(self):
+        results = [
+            "Import 12: MUG: 4, CAP: 0",
+            "Sent with import 12 (message 7)",
+            "Import 12: MUG: 4",
+            None,
+            "Import 9: BOWL: 1, SPO",  # cut short at 250 characters
+        ]
+        self.assertEqual(stock_imports(results), {"12": ["MUG", "CAP"], "9": ["BOWL"]})
+
+    def test_error_report_read_in_either_layout(self):
+        documented = (
+            b'"error-line";"error-message";"offer-sku";"quantity"\n'
+            b'"2";"The offer MUG does not exist";"MUG";"4"\n'
+        )
+        trailing = (
+            '\ufeff"offer-sku";"quantity";"warehouse-code";"update-delete";"error-line";'
+            '"error-message"\n"CAP";"-1";"";"update";"3";"quantity must be a whole number"\n'
+        ).encode()
+        self.assertEqual(
+            stock_import_errors(documented), [("2", "MUG", "The offer MUG does not exist")]
+        )
+        self.assertEqual(
+            stock_import_errors(trailing), [("3", "CAP", "quantity must be a whole number")]
+        )
+        self.assertEqual(stock_import_errors(b""), [])
+        with self.assertRaisesRegex(PermanentError, "no offer-sku column"):
+            stock_import_errors(b'"line";"reason"\n"2";"bad"\n')
+
+    def test_refusals_of_an_import(self):
+        errors = [("2", "MUG", "The offer MUG does not exist")]
+        self.assertEqual(
+            stock_refusals("12", {"status": "COMPLETE"}, errors, ["MUG", "CAP"]),
+            {"MUG": "Import 12, line 2: The offer MUG does not exist"},
+        )
+        self.assertEqual(
+            stock_refusals("13", {"import_status": "FAILED"}, [], ["MUG", "CAP"]),
+            {
+                "MUG": "Import 13 failed on the marketplace",
+                "CAP": "Import 13 failed on the marketplace",
+            },
+        )
+        self.assertEqual(stock_refusals("14", {"status": "COMPLETE"}, [], ["MUG"]), {})

@@ -348,7 +348,12 @@ def stock_import_status(fake, entry, import_id):
         raise MiraklError(404, f"Import {import_id} not found")
     keys = ("import_id", "import_status", "date_created", "lines_read", "lines_in_success")
     answer = {key: record[key] for key in keys}
-    answer.update(lines_in_error=record["lines_in_error"], has_error_report=bool(record["errors"]))
+    answer.update(
+        lines_in_error=record["lines_in_error"],
+        has_error_report=bool(record["errors"]),
+        status=record["import_status"],  # STO02's documented name
+        shop_id=fake.account_shop_id,
+    )
     return json_reply(200, answer)
 
 
@@ -378,6 +383,12 @@ ROUTES = routes(
     ("GET", r"/api/offers", list_offers, "OF21"),
     ("POST", r"/api/offers/stock/imports", stock_import, "STO01"),
     ("GET", r"/api/offers/stock/imports/(?P<import_id>\d+)", stock_import_status, "STO02"),
+    (
+        "GET",
+        r"/api/offers/stock/imports/(?P<import_id>\d+)/status",
+        stock_import_status,
+        "STO02",
+    ),
     (
         "GET",
         r"/api/offers/stock/imports/(?P<import_id>\d+)/error_report",
