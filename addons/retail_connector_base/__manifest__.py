@@ -24,6 +24,7 @@
         "views/retail_connect_menus.xml",
         "wizard/retail_outbox_discard_wizard_views.xml",
         "views/retail_order_return_views.xml",
+        "views/retail_reconciliation_views.xml",
     ],
     "external_dependencies": {"python": ["pydantic"]},
     "application": True,

@@ -201,6 +201,12 @@ class MiraklClient(ApiClient):
                 return shorten(str(message))
         return shorten(response.text) or response.reason or "no details"
 
+    def _parse_response_content(self, request, response):
+        """Override of `retail_connector_base`: a file (STO03's CSV) as bytes."""
+        if request.options.get("raw"):
+            return response.content
+        return super()._parse_response_content(request, response)
+
     def _outcome_unknown(self, request, reason):
         return MiraklOutcomeUnknown(
             f"Mirakl {request.label} may or may not have been processed "
@@ -220,6 +226,8 @@ class MiraklClient(ApiClient):
         order_ids=None,
         order_states=None,
         page_size=MAX_PAGE_SIZE,
+        start_date=None,
+        end_date=None,
     ):
         """OR11: yield the matching orders, page after page.
 
@@ -232,10 +240,16 @@ class MiraklClient(ApiClient):
         :param order_ids: order ids (at most 100 a call, Mirakl's limit)
         :param order_states: order state codes, e.g. ``["WAITING_ACCEPTANCE"]``
         :param page_size: 1 to 100
+        :param start_date: created at or after (aware ``datetime`` or ISO-8601)
+        :param end_date: created at or before (idem)
         """
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         params = {"max": page_size}
+        if start_date is not None:
+            params["start_date"] = _iso(start_date)
+        if end_date is not None:
+            params["end_date"] = _iso(end_date)
         if start_update_date is not None:
             params["start_update_date"] = _iso(start_update_date)
         if end_update_date is not None:
@@ -248,6 +262,22 @@ class MiraklClient(ApiClient):
         while True:
             answer = self.request("GET", "/api/orders", params=dict(params, offset=offset)) or {}
             page = answer.get("orders") or []
+            yield from page
+            offset += len(page)
+            total = answer.get("total_count")
+            if not page or not isinstance(total, int) or offset >= total:
+                return
+
+    def offers(self, page_size=MAX_PAGE_SIZE):
+        """OF21: yield the shop's offers (``shop_sku``, ``quantity``...), page
+        after page."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        offset = 0
+        while True:
+            params = {"max": page_size, "offset": offset}
+            answer = self.request("GET", "/api/offers", params=params) or {}
+            page = answer.get("offers") or []
             yield from page
             offset += len(page)
             total = answer.get("total_count")
@@ -355,6 +385,17 @@ class MiraklClient(ApiClient):
             "/api/offers/stock/imports",
             files={"file": ("stock.csv", content, "text/csv")},
         )
+
+    def stock_import_status(self, import_id):
+        """STO02: the status of a stock import (``status``: WAITING,
+        RUNNING, COMPLETE or FAILED; ``lines_in_error``,
+        ``has_error_report``)."""
+        return self.request("GET", f"/api/offers/stock/imports/{import_id}/status") or {}
+
+    def stock_import_error_report(self, import_id):
+        """STO03: a stock import's lines in error, the CSV file as bytes
+        (read by ``reconciliation.stock_import_errors``)."""
+        return self.send("GET", f"/api/offers/stock/imports/{import_id}/error_report", raw=True)
 
 
 def stock_csv(rows):

@@ -226,3 +226,49 @@ BACKFILL_CUSTOMERS_BULK_QUERY = (
 }
 """
 )
+
+# Orders created in a window (query "created_at:>='…' created_at:<'…'", or
+# "id:… OR id:…" for orders looked up by id) with what a reconciliation
+# compares (status, totals, refunded amount) and what importing a missing
+# one needs (the poll's fields): the reconciliation run.
+RECONCILE_ORDERS = f"""
+query RetailReconcileOrders($first: Int!, $after: String, $query: String!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT) {{
+    nodes {{{_ORDER_FIELDS}
+      totalRefundedSet {_MONEY}
+      lineItems(first: {ORDER_LINE_ITEMS_PAGE_SIZE}) {{
+        nodes {{{_LINE_ITEM_FIELDS}
+        }}
+        pageInfo {{ hasNextPage }}
+      }}
+      shippingLines(first: 20) {{
+        nodes {{{_SHIPPING_LINE_FIELDS}
+        }}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+# The available quantity of variants (query "sku:A OR sku:B") at one
+# location: the stock side of a reconciliation.
+RECONCILE_INVENTORY_PAGE_SIZE = 50
+RECONCILE_INVENTORY = """
+query RetailReconcileInventory(
+  $first: Int!, $after: String, $query: String!, $locationId: ID!
+) {
+  productVariants(first: $first, after: $after, query: $query) {
+    nodes {
+      id sku
+      inventoryItem {
+        id
+        inventoryLevel(locationId: $locationId) {
+          quantities(names: ["available"]) { name quantity }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""

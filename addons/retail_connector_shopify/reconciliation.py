@@ -4,12 +4,23 @@ backfill turn Shopify's order and customer nodes into.
 The poll (``retail.backend._poll_fetch``) reads the orders updated since the
 cursor; the backfill (``retail.shopify.backfill``) runs bulk operations, one
 step after the other. Both hand the base :class:`PolledRecord` values: events
-of source ``poll``, keyed ``<gid>@<updatedAt>``.
+of source ``poll``, keyed ``<gid>@<updatedAt>``. A reconciliation run
+(``retail.reconciler``) reads the orders created in its window and the
+stock of the mapped variants: :func:`order_summary`, :func:`stock_levels`.
 """
+
+from decimal import Decimal, InvalidOperation
 
 from odoo.addons.retail_connector_base.adapters import EventValues
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 from odoo.addons.retail_connector_base.polling import PolledRecord, json_body, parse_iso_utc
+from odoo.addons.retail_connector_base.reconciliation import (
+    CANCELLED,
+    FULFILLED,
+    OPEN,
+    PARTIALLY_FULFILLED,
+    OrderSummary,
+)
 
 from . import graphql
 from .adapters.shopify import POLL_CUSTOMER_TOPIC, POLL_ORDER_TOPIC
@@ -67,3 +78,90 @@ def backfill_status(orders, customers):
 def backfill_orders(status):
     """The orders' state in a backfill status."""
     return (status or "").partition("; ")[0].removeprefix("orders: ")
+
+
+# Drift measurement (``retail.reconciler``): Shopify's side of a run.
+
+# GraphQL MoneyBag side of the backend's ``shopify_money_side``.
+MONEY_SIDES = {"presentment_money": "presentmentMoney", "shop_money": "shopMoney"}
+# displayFulfillmentStatus -> the base's status vocabulary (others: open).
+FULFILLMENT_STATUSES = {
+    "FULFILLED": FULFILLED,
+    "PARTIALLY_FULFILLED": PARTIALLY_FULFILLED,
+}
+
+
+def created_between_query(since, until):
+    """Shopify's search of the orders created in ``[since, until)`` (naive UTC)."""
+    return f"created_at:>='{shopify_time(since)}' created_at:<'{shopify_time(until)}'"
+
+
+def ids_query(gids):
+    """Shopify's search of the orders ``gids`` (``gid://shopify/Order/<n>``)."""
+    return " OR ".join(f"id:{gid.rsplit('/', 1)[-1]}" for gid in gids)
+
+
+def order_status(node):
+    """An order node's status in the base's vocabulary."""
+    if node.get("cancelledAt"):
+        return CANCELLED
+    return FULFILLMENT_STATUSES.get(str(node.get("displayFulfillmentStatus")).upper(), OPEN)
+
+
+def order_summary(node, money_side="presentment_money"):
+    """An order node (``RetailReconcileOrders``) as the base compares it, with
+    the poll record that imports it (keyed as the poll's).
+
+    :raise PermanentError: on a node without id or updatedAt
+    """
+    [record] = polled_records([node], POLL_ORDER_TOPIC)
+    side = MONEY_SIDES[money_side]
+    total, currency = _money(node.get("totalPriceSet"), side)
+    refunded, _currency = _money(node.get("totalRefundedSet"), side)
+    return OrderSummary(
+        external_id=node["id"],
+        status=order_status(node),
+        total=total,
+        currency=currency,
+        refunded=refunded,
+        created_at=parse_iso_utc(node["createdAt"], "Shopify timestamp")
+        if node.get("createdAt")
+        else None,
+        updated_at=record.updated_at,
+        record=record,
+        raw_status=_raw_status(node),
+    )
+
+
+def _raw_status(node):
+    parts = [node.get("displayFinancialStatus"), node.get("displayFulfillmentStatus")]
+    if node.get("cancelledAt"):
+        parts.insert(0, "CANCELLED")
+    return "/".join(str(part) for part in parts if part)
+
+
+def _money(bag, side):
+    """``(Decimal amount, currency)`` of a MoneyBag's side; ``(None, None)`` when absent."""
+    money = (bag or {}).get(side) or {}
+    if money.get("amount") is None:
+        return None, None
+    try:
+        return Decimal(str(money["amount"])), money.get("currencyCode")
+    except InvalidOperation:
+        raise PermanentError(f"Shopify sent an amount that is no number: {money}") from None
+
+
+def stock_levels(variants):
+    """``{sku: available}`` of ``RetailReconcileInventory`` variant nodes; a
+    variant not stocked at the location is left out (the first variant of a
+    SKU wins, as the stock export's does)."""
+    levels = {}
+    for variant in variants:
+        sku = variant.get("sku")
+        level = ((variant.get("inventoryItem") or {}).get("inventoryLevel")) or None
+        if not sku or sku in levels or level is None:
+            continue
+        for quantity in level.get("quantities") or []:
+            if quantity.get("name") == "available":
+                levels[sku] = quantity.get("quantity")
+    return levels

@@ -2,6 +2,7 @@ from . import retail_processing_mixin
 from . import retail_backend_exports
 from . import retail_backend_polling
 from . import retail_backend_returns
+from . import retail_backend_reconciliation
 from . import retail_backend
 from . import retail_backend_runtime
 from . import retail_binding
@@ -17,3 +18,4 @@ from . import account_move
 from . import stock_move
 from . import stock_picking
 from . import stock_return_picking
+from . import retail_reconciliation_run

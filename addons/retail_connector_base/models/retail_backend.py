@@ -27,7 +27,12 @@ def _new_webhook_token(_records=None):
 
 class RetailBackend(models.Model):
     _name = "retail.backend"
-    _inherit = ["retail.backend.exports", "retail.backend.polling", "retail.backend.returns"]
+    _inherit = [
+        "retail.backend.exports",
+        "retail.backend.polling",
+        "retail.backend.reconciliation",
+        "retail.backend.returns",
+    ]
     _description = "Retail Channel Backend"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -89,6 +94,7 @@ class RetailBackend(models.Model):
     support_cancellation_export = fields.Boolean(compute="_compute_feature_support")
     support_refund_export = fields.Boolean(compute="_compute_feature_support")
     support_polling = fields.Boolean(compute="_compute_feature_support")
+    support_reconciliation = fields.Boolean(compute="_compute_feature_support")
     webhook_max_body_bytes = fields.Integer(
         string="Max. webhook body (bytes)",
         default=DEFAULT_MAX_BODY_BYTES,
@@ -192,6 +198,7 @@ class RetailBackend(models.Model):
             backend.support_cancellation_export = False
             backend.support_refund_export = False
             backend.support_polling = False
+            backend.support_reconciliation = False
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):

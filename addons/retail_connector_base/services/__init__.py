@@ -7,3 +7,4 @@ from . import refund_importer
 from . import customer_privacy
 from . import customer_exporter
 from . import return_importer
+from . import reconciler

@@ -12,3 +12,5 @@ from . import test_customer_privacy
 from . import test_api_client
 from . import test_order_rounding
 from . import test_return_import
+from . import test_reconciliation_core
+from . import test_reconciliation

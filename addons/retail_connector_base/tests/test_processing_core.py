@@ -167,6 +167,7 @@ class TestRetryPolicy(unittest.TestCase):
                 "job_function_retail_event_process",
                 "job_function_retail_outbox_send",
                 "job_function_retail_backend_poll",
+                "job_function_retail_backend_reconcile",
             },
         )
         for pattern in patterns.values():

@@ -2,3 +2,4 @@ from . import test_mirakl_adapter
 from . import test_mappers
 from . import test_outbound
 from . import test_acceptance
+from . import test_drift

@@ -12,7 +12,14 @@ from odoo.addons.retail_connector_base.privacy import REDACT_INVOICED_POLICIES
 from .. import exports, graphql
 from ..adapters.shopify import POLL_ORDER_TOPIC
 from ..client import ShopifyClient, TokenStore
-from ..reconciliation import polled_records, updated_since_query
+from ..reconciliation import (
+    created_between_query,
+    ids_query,
+    order_summary,
+    polled_records,
+    stock_levels,
+    updated_since_query,
+)
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -119,6 +126,7 @@ class RetailBackend(models.Model):
             backend.support_fulfillment_export = True
             backend.support_stock_export = True
             backend.support_polling = True
+            backend.support_reconciliation = True
 
     def _compute_shopify_backfill(self):
         for backend in self:
@@ -198,6 +206,49 @@ class RetailBackend(models.Model):
         if self.code != "shopify":
             return super()._get_poll_label(stream)
         return "orders"
+
+    # Drift measurement (retail.reconciler)
+
+    def _reconcile_fetch_orders(self, since, until):
+        """Override of `retail_connector_base`: the orders created in the
+        window, with their status, totals and refunded amount."""
+        if self.code != "shopify":
+            return super()._reconcile_fetch_orders(since, until)
+        return self._shopify_reconcile_orders(created_between_query(since, until))
+
+    def _reconcile_fetch_orders_by_ids(self, external_ids):
+        """Override of `retail_connector_base`: the orders ``external_ids``
+        (gids) Shopify still has."""
+        if self.code != "shopify":
+            return super()._reconcile_fetch_orders_by_ids(external_ids)
+        return list(self._shopify_reconcile_orders(ids_query(external_ids)))
+
+    def _shopify_reconcile_orders(self, query):
+        nodes = self._shopify_client().paginate(
+            graphql.RECONCILE_ORDERS, {"query": query}, "orders", page_size=graphql.ORDERS_PAGE_SIZE
+        )
+        return (order_summary(node, self.shopify_money_side) for node in nodes)
+
+    def _reconcile_fetch_stock(self, skus):
+        """Override of `retail_connector_base`: the available quantity of
+        the variants of ``skus`` at the backend's location."""
+        if self.code != "shopify":
+            return super()._reconcile_fetch_stock(skus)
+        if not self.shopify_location_id:
+            raise PermanentError("Set the Shopify location on the backend to compare stock levels")
+        client = self._shopify_client()
+        levels = {}
+        size = graphql.RECONCILE_INVENTORY_PAGE_SIZE
+        for start in range(0, len(skus), size):
+            query = " OR ".join(f'sku:"{sku}"' for sku in skus[start : start + size])
+            variants = client.paginate(
+                graphql.RECONCILE_INVENTORY,
+                {"query": query, "locationId": self.shopify_location_id},
+                "productVariants",
+                page_size=size,
+            )
+            levels.update({sku: qty for sku, qty in stock_levels(variants).items() if sku in skus})
+        return levels
 
     @api.model
     def _cron_poll(self):

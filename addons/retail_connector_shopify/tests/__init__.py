@@ -7,3 +7,4 @@ from . import test_compliance_requests
 from . import test_mappers_graphql
 from . import test_reconciliation
 from . import test_returns_mapper
+from . import test_drift

@@ -317,13 +317,43 @@ def stock_row(fake, values):
     return None
 
 
+# -- OF21
+
+
+def list_offers(fake, entry):
+    """OF21: the shop's offers (one per SKU here), by SKU, ``max``/``offset`` paginated."""
+    size = int_param(entry, "max", fake.default_page, 1)
+    if size > fake.max_page:
+        raise MiraklError(400, f"Parameter 'max' must not exceed {fake.max_page}")
+    offset = int_param(entry, "offset", 0, 0)
+    skus = sorted(fake.offers)
+    page = [
+        {
+            "offer_id": 3000 + index,
+            "shop_sku": sku,
+            "product_sku": f"P-{sku}",
+            "quantity": fake.offers[sku],
+            "active": True,
+            "state_code": "11",
+            "currency_iso_code": fake.currency,
+        }
+        for index, sku in enumerate(skus[offset : offset + size], start=offset)
+    ]
+    return json_reply(200, {"offers": page, "total_count": len(skus)})
+
+
 def stock_import_status(fake, entry, import_id):
     record = fake.stock_imports.get(int(import_id))
     if record is None:
         raise MiraklError(404, f"Import {import_id} not found")
     keys = ("import_id", "import_status", "date_created", "lines_read", "lines_in_success")
     answer = {key: record[key] for key in keys}
-    answer.update(lines_in_error=record["lines_in_error"], has_error_report=bool(record["errors"]))
+    answer.update(
+        lines_in_error=record["lines_in_error"],
+        has_error_report=bool(record["errors"]),
+        status=record["import_status"],  # STO02's documented name
+        shop_id=fake.account_shop_id,
+    )
     return json_reply(200, answer)
 
 
@@ -350,8 +380,15 @@ ROUTES = routes(
     ("PUT", r"/api/orders/(?P<order_id>[^/]+)/ship", ship, "OR24"),
     ("PUT", r"/api/orders/(?P<order_id>[^/]+)/cancel", cancel, "OR29"),
     ("GET", r"/api/reasons", reasons, "RE01"),
+    ("GET", r"/api/offers", list_offers, "OF21"),
     ("POST", r"/api/offers/stock/imports", stock_import, "STO01"),
     ("GET", r"/api/offers/stock/imports/(?P<import_id>\d+)", stock_import_status, "STO02"),
+    (
+        "GET",
+        r"/api/offers/stock/imports/(?P<import_id>\d+)/status",
+        stock_import_status,
+        "STO02",
+    ),
     (
         "GET",
         r"/api/offers/stock/imports/(?P<import_id>\d+)/error_report",

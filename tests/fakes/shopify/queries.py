@@ -3,7 +3,14 @@
 the root field's value and its actual cost."""
 
 from .common import numeric_id, parse_time
-from .graphql import GraphQLError, connection_cost, operation, page_cost, search_terms
+from .graphql import (
+    GraphQLError,
+    connection_cost,
+    operation,
+    page_cost,
+    resolve,
+    search_terms,
+)
 
 
 @operation("RetailShop", cost=1)
@@ -41,6 +48,11 @@ def _orders(fake, call):
     return page, connection_cost(len(page["nodes"]))
 
 
+@operation("RetailReconcileOrders", cost=page_cost)
+def _reconcile_orders(fake, call):
+    return _orders(fake, call)
+
+
 @operation("RetailOrderRisk", cost=2)
 def _order_risk(fake, call):
     return fake.orders.get(call.args.get("id")), 2
@@ -75,3 +87,37 @@ def _inventory_items(fake, call):
 @operation("RetailCurrentBulkOperation", cost=1)
 def _current_bulk_operation(fake, call):
     return fake._current_bulk_operation(), 1
+
+
+@operation("RetailReconcileInventory", cost=page_cost)
+def _reconcile_inventory(fake, call):
+    """Variants of the SKUs searched (``sku:A OR sku:B``), each with its inventory level at
+    ``locationId`` (null where the item isn't stocked), as ``inventoryLevel(locationId:)``."""
+    skus = {value for name, _op, value in search_terms(call.args.get("query")) if name == "sku"}
+    location_id = _nested_argument(call, ("nodes", "inventoryItem", "inventoryLevel"), "locationId")
+    if location_id not in fake.locations:
+        raise GraphQLError(f"Invalid id: {location_id}", "RESOURCE_NOT_FOUND")
+    nodes = []
+    for variant in fake.variants.values():
+        if skus and variant["sku"] not in skus:
+            continue
+        item = variant["inventoryItem"]
+        level = fake.inventory_levels.get((item["id"], location_id))
+        quantities = (
+            {"quantities": [{"name": "available", "quantity": level["available"]}]}
+            if level is not None
+            else None
+        )
+        nodes.append(dict(variant, inventoryItem=dict(item, inventoryLevel=quantities)))
+    page = fake.paginate(nodes, call.args, lambda variant: [numeric_id(variant)])
+    return page, connection_cost(len(page["nodes"]))
+
+
+def _nested_argument(call, path, name):
+    """The resolved argument ``name`` of the field at ``path`` under the root field."""
+    field_ = call.root
+    for step in path:
+        field_ = field_.child(step) if field_ else None
+    if field_ is None:
+        raise GraphQLError(f"The query selects no {'.'.join(path)}")
+    return resolve(field_.args.get(name), call.variables)

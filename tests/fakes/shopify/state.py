@@ -208,6 +208,7 @@ class ShopState(BulkOperations, Refunds):
                 "currentTotalDiscountsSet": money(discounts, self.currency),
                 "currentTotalTaxSet": money(tax_total, self.currency),
                 "currentTotalPriceSet": money(total, self.currency),
+                "totalRefundedSet": money(0, self.currency),
                 # protected ("level 2") data arrives as null unless given
                 "email": email.get("emailAddress"),
                 "phone": None,
@@ -410,8 +411,11 @@ class ShopState(BulkOperations, Refunds):
         return self._search(self.customers.values(), query, call)
 
     def _search(self, nodes, query, call):
-        tests, warnings = [], []
+        tests, warnings, ids = [], [], set()
         for name, op, value in search_terms(query):
+            if name == "id" and op == ":" and value.isdigit():
+                ids.add(int(value))  # "id:1 OR id:2": any of them
+                continue
             field_name = {"updated_at": "updatedAt", "created_at": "createdAt"}.get(name)
             try:
                 moment = parse_time(value) if field_name else None
@@ -427,4 +431,5 @@ class ShopState(BulkOperations, Refunds):
             node
             for node in nodes
             if all(test(parse_time(node[name]), moment) for name, test, moment in tests)
+            and (not ids or int(node["id"].rsplit("/", 1)[1]) in ids)
         ]
