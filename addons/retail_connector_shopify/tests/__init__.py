@@ -6,3 +6,5 @@ from . import test_compliance_mapping
 from . import test_compliance_requests
 from . import test_mappers_graphql
 from . import test_reconciliation
+from . import test_refunds
+from . import test_shopify_after_sale
