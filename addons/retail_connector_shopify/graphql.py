@@ -272,3 +272,53 @@ query RetailReconcileInventory(
   }
 }
 """
+
+# Cancellations and refunds decided in Odoo. orderCancel runs as a Shopify
+# job; its errors are orderCancelUserErrors (userErrors is deprecated).
+# Since 2026-04 refundMethod replaces the deprecated refund flag.
+ORDER_CANCEL = """
+mutation RetailOrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput,
+  $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
+ORDER_CANCELLED_AT = """
+query RetailOrderCancelledAt($id: ID!) {
+  order(id: $id) { id cancelledAt cancelReason }
+}
+"""
+
+# What a refund needs of the order: its payments (the parents of the refund
+# transactions) and what each can still refund.
+ORDER_TRANSACTIONS = """
+query RetailOrderTransactions($id: ID!) {
+  order(id: $id) {
+    id currencyCode presentmentCurrencyCode cancelledAt
+    transactions(first: 50) {
+      id kind status gateway
+      amountSet { presentmentMoney { amount currencyCode } }
+      maximumRefundableV2 { amount currencyCode }
+    }
+  }
+}
+"""
+
+# refundCreate requires the @idempotent directive from API 2026-04: a retry
+# with the same key gets the first answer and refunds nothing more.
+REFUND_CREATE = """
+mutation RetailRefundCreate($input: RefundInput!, $idempotencyKey: String!) {
+  refundCreate(input: $input) @idempotent(key: $idempotencyKey) {
+    refund { id totalRefundedSet { presentmentMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""

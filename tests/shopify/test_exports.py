@@ -35,6 +35,8 @@ def create_store(server, shop):
     server.call("res.currency", "write", eur, {"active": True})
     group = server.call("account.tax.group", "create", {"name": "Export MwSt"})
     for rate in (19, 7):
+        if server.call("account.tax", "search", [("name", "=", f"Export MwSt {rate}% incl.")]):
+            continue  # another module's store (test_after_sale_e2e) made them
         server.call(
             "account.tax",
             "create",

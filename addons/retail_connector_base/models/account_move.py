@@ -22,5 +22,18 @@ class AccountMove(models.Model):
         for move in credit_notes - from_channel:
             orders = move.invoice_line_ids.sale_line_ids.order_id.filtered("retail_backend_id")
             for backend in orders.retail_backend_id.filtered("support_refund_export"):
-                Outbox._enqueue(backend, "refund", move)
+                # Posted again after a reset to draft: owed once, unless the
+                # channel refused it (a failed message may be sent anew).
+                owed = Outbox.search_count(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("kind", "=", "refund"),
+                        ("res_model", "=", move._name),
+                        ("res_id", "=", move.id),
+                        ("state", "in", ("pending", "done", "dead")),
+                    ],
+                    limit=1,
+                )
+                if not owed:
+                    Outbox._enqueue(backend, "refund", move)
         return posted

@@ -35,3 +35,27 @@ class RetailOrderRefund(models.Model):
     _backend_external_uniq = models.Constraint(
         "UNIQUE(backend_id, external_id)", "This channel refund is already recorded."
     )
+
+    def _record_sent(self, backend, order, credit_note, external_id, amount, shipping=0.0):
+        """Record the refund ``backend``'s channel made at Odoo's request for
+        ``credit_note`` (its id ``external_id``): the channel's own notice of
+        it (a webhook, a poll) is then recognised as already recorded and
+        drafts no second credit note. A notice recorded first is kept as it is."""
+        existing = self.sudo().search(
+            [("backend_id", "=", backend.id), ("external_id", "=", external_id)], limit=1
+        )
+        if existing:
+            return existing
+        return self.sudo().create(
+            {
+                "order_id": order.id,
+                "backend_id": backend.id,
+                "external_id": external_id,
+                "refunded_at": fields.Datetime.now(),
+                "amount": amount,
+                "shipping_amount": shipping,
+                "reason": self.env._("Sent from Odoo: %s", credit_note.display_name),
+                "credit_note_id": credit_note.id,
+                "state": "credit_note",
+            }
+        )

@@ -251,3 +251,38 @@ class RetailOutbox(models.Model):
             }
         )
         return True
+
+    # Refunds on their way
+
+    @api.model
+    def _refunds_in_flight(self, backend, order):
+        """The refund messages of ``order``'s credit notes whose outcome on
+        the channel is unknown: being sent now (their row is locked by the
+        job) or tried before without an answer (pending with attempts). A
+        refund the channel reports meanwhile may be one of them."""
+        credit_notes = order.invoice_ids.filtered(lambda move: move.move_type == "out_refund")
+        if not credit_notes:
+            return self.browse()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, attempts FROM retail_outbox
+                 WHERE backend_id = %s AND kind = 'refund' AND state = 'pending'
+                   AND res_model = 'account.move' AND res_id IN %s
+                """,
+                backend.id,
+                tuple(credit_notes.ids),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return self.browse()
+        # Rows a running job holds (FOR NO KEY UPDATE) are skipped: in flight.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM retail_outbox WHERE id IN %s FOR SHARE SKIP LOCKED",
+                tuple(row[0] for row in rows),
+            )
+        )
+        free = {row[0] for row in self.env.cr.fetchall()}
+        return self.browse([id_ for id_, attempts in rows if attempts or id_ not in free])

@@ -33,6 +33,19 @@ class RetailRefundImporter(models.AbstractModel):
                     refund.order_external_id,
                 )
             )
+        in_flight = self.env["retail.outbox"].sudo()._refunds_in_flight(backend, order)
+        if in_flight:
+            # It may be Odoo's own refund coming back: wait for the export's answer,
+            # which records it (then this one is "already recorded").
+            raise TransientError(
+                self.env._(
+                    "A refund sent from Odoo for %(order)s (%(notes)s) waits for the "
+                    "channel's answer; refund %(refund)s waits for it.",
+                    order=order.name,
+                    notes=", ".join(m._record().display_name or "" for m in in_flight),
+                    refund=refund.external_id,
+                )
+            )
         record = Refund.create(
             {
                 "order_id": order.id,

@@ -9,9 +9,9 @@ from odoo.addons.retail_connector_base.exceptions import PermanentError, RetailE
 from odoo.addons.retail_connector_base.polling import POLL_STREAM
 from odoo.addons.retail_connector_base.privacy import REDACT_INVOICED_POLICIES
 
-from .. import exports, graphql
+from .. import exports, graphql, refunds
 from ..adapters.shopify import POLL_ORDER_TOPIC
-from ..client import ShopifyClient, TokenStore
+from ..client import ShopifyClient, ShopifyUserError, TokenStore
 from ..reconciliation import (
     created_between_query,
     ids_query,
@@ -117,8 +117,9 @@ class RetailBackend(models.Model):
 
     def _compute_feature_support(self):
         """Override of `retail_connector_base`: Shopify webhooks are signed
-        with the app's client secret; Shopify takes fulfillments and stock
-        levels, and its orders are polled for what webhooks missed."""
+        with the app's client secret; Shopify takes fulfillments, stock
+        levels, cancellations and refunds, and its orders are polled for what
+        webhooks missed."""
         super()._compute_feature_support()
         for backend in self.filtered(lambda b: b.code == "shopify"):
             backend.support_webhooks = True
@@ -127,6 +128,8 @@ class RetailBackend(models.Model):
             backend.support_stock_export = True
             backend.support_polling = True
             backend.support_reconciliation = True
+            backend.support_cancellation_export = True
+            backend.support_refund_export = True
 
     def _compute_shopify_backfill(self):
         for backend in self:
@@ -344,6 +347,38 @@ class RetailBackend(models.Model):
             "inventorySetQuantities",
         )
         return f"{sku}: {quantity} available"
+
+    def _export_cancellation(self, order, message):
+        """Override of `retail_connector_base`: ``orderCancel`` the order,
+        refunding the customer and restocking; an order Shopify already
+        cancelled is done."""
+        if self.code != "shopify":
+            return super()._export_cancellation(order, message)
+        client = self._shopify_client()
+        order_gid = order.retail_external_id
+        variables = refunds.cancel_variables(
+            order_gid,
+            notify_customer=self.shopify_notify_customer,
+            staff_note=self.env._("Cancelled in Odoo (%s)", order.name),
+        )
+        try:
+            payload = client.graphql(graphql.ORDER_CANCEL, variables).get("orderCancel") or {}
+            if payload.get("orderCancelUserErrors"):
+                raise ShopifyUserError("orderCancel", payload["orderCancelUserErrors"])
+        except ShopifyUserError:
+            found = client.graphql(graphql.ORDER_CANCELLED_AT, {"id": order_gid}).get("order")
+            if found and found.get("cancelledAt"):
+                return f"Order {order_gid} was already cancelled on Shopify."
+            raise
+        job = payload.get("job") or {}
+        return f"Order {order_gid} cancelled on Shopify (job {job.get('id')})."
+
+    def _export_refund(self, credit_note, message):
+        """Override of `retail_connector_base`: ``refundCreate`` the credited
+        lines and shipping (see ``retail.shopify.refund.exporter``)."""
+        if self.code != "shopify":
+            return super()._export_refund(credit_note, message)
+        return self.env["retail.shopify.refund.exporter"]._send(self, credit_note, message)
 
     # Store management
 

@@ -1,1 +1,2 @@
 from . import shopify_backfill
+from . import shopify_refund

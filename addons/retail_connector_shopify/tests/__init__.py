@@ -8,3 +8,5 @@ from . import test_mappers_graphql
 from . import test_reconciliation
 from . import test_returns_mapper
 from . import test_drift
+from . import test_refunds
+from . import test_shopify_after_sale

@@ -19,8 +19,10 @@ def sample(name):
     return json.loads((SAMPLES / f"{name}.json").read_text())
 
 
-@tagged("post_install", "-at_install")
-class TestShopifyImport(RetailCase, HttpCase):
+class ShopifyCase(RetailCase, HttpCase):
+    """A Shopify store in Odoo (``shop``) with German taxes included in
+    prices, its two products, and webhooks delivered signed."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -77,6 +79,9 @@ class TestShopifyImport(RetailCase, HttpCase):
             [("retail_backend_id", "=", self.shop.id), ("retail_external_id", "=", gid)]
         )
 
+
+@tagged("post_install", "-at_install")
+class TestShopifyImport(ShopifyCase):
     def test_order_with_taxes_included_is_imported_and_confirmed(self):
         payload = sample("order_create_taxes_included")
         event = self.process("orders/create", payload)

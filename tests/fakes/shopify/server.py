@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from ..harness import (
     FakeServer,
+    FaultQueue,
     LoggedRequest,
     Reply,
     gateway_page,
@@ -19,7 +20,7 @@ from ..harness import (
     retry_after,
     routes,
 )
-from . import mutations, queries  # noqa: F401 - they register the operations
+from . import after_sale, mutations, queries  # noqa: F401 - they register the operations
 from .common import API_VERSIONS
 from .graphql import OPERATIONS, GraphQLCall, GraphQLError, parse_operation, project, resolve
 from .state import ShopState
@@ -105,6 +106,7 @@ class FakeShopify(WebhookSender, FakeServer, ShopState):
         self.api_versions = tuple(api_versions)
         self.allow_http_loopback_webhooks = allow_http_loopback_webhooks
         self.deliveries = []
+        self.after_faults = FaultQueue(FAULT_KINDS)  # answers lost after the work is done
 
     def graphql_url(self, version=API_VERSIONS[-1]):
         return f"{self.base_url}/admin/api/{version}/graphql.json"
@@ -121,6 +123,12 @@ class FakeShopify(WebhookSender, FakeServer, ShopState):
         HTTP ``status`` 200 or 429 with ``retry_after``).
         """
         self.queue_fault(kind, times, status=status, seconds=seconds, retry_after=retry_after)
+
+    def fail_after_apply(self, kind, operation=None, times=1, *, status=None, seconds=None):
+        """Lose the answer of the next ``times`` GraphQL requests (of ``operation``, by
+        name; any when None) *after* the shop applied them: the change is made, the client
+        gets the fault (``html_5xx``, ``json_503``, ``timeout``, ``reset``) instead."""
+        self.after_faults.add(kind, times, status=status, seconds=seconds, route=operation)
 
     def issue_token(self):
         token = "shpat_" + secrets.token_hex(16)
@@ -203,6 +211,10 @@ class FakeShopify(WebhookSender, FakeServer, ShopState):
             reply = json_reply(401, INVALID_TOKEN_BODY)
         else:
             reply = self._execute(payload, entry, forced_throttle=fault)
+            lost = reply.status == 200 and self.after_faults.take(entry.operation)
+            if lost:
+                entry.fault = f"{lost.kind} after apply"
+                reply = self._fault_reply(lost)
         reply.headers["X-Shopify-API-Version"] = served
         return reply
 

@@ -47,6 +47,9 @@ class ShopState(BulkOperations, Refunds):
         self.fulfillments = {}
         self.refunds = {}  # gid → refunds/create body (REST shape)
         self.inventory_set_calls = []
+        self.order_cancel_calls = []  # every orderCancel, with "applied"
+        self.refund_calls = []  # every refundCreate, with "applied" and "replayed"
+        self.refunds = {}  # refund gid → refund node
         self.inventory_adjustment_groups = {}
         self.bulk_operations = {}
         self.bulk_files = {}  # number → JSONL bytes
@@ -227,6 +230,8 @@ class ShopState(BulkOperations, Refunds):
                 },
                 "fulfillments": [],
                 "risk": self._risk(risk),
+                "transactions": self._payments(financial_status, total),
+                "refunds": [],
             }
             order.update(fields)
             self.orders[order_id] = order
@@ -330,6 +335,37 @@ class ShopState(BulkOperations, Refunds):
                 ]
             },
         }
+
+    def _payments(self, financial_status, total):
+        """The order's transactions: a captured sale of the total when it is paid, an
+        authorization when it is authorized, none otherwise."""
+        kind = {"PAID": "SALE", "AUTHORIZED": "AUTHORIZATION"}.get(financial_status)
+        if not kind:
+            return []
+        return [
+            {
+                "id": self.new_gid("OrderTransaction"),
+                "kind": kind,
+                "status": "SUCCESS",
+                "gateway": "shopify_payments",
+                "amountSet": money(total, self.currency),
+                "maximumRefundableV2": {
+                    "amount": f"{Decimal(total if kind == 'SALE' else 0):.2f}",
+                    "currencyCode": self.currency,
+                },
+                "parentTransaction": None,
+                "createdAt": iso(utcnow()),
+            }
+        ]
+
+    def refunded_quantity(self, line_id):
+        """Units of line item ``line_id`` refunded so far (every refund of its order)."""
+        return sum(
+            item["quantity"]
+            for refund in self.refunds.values()
+            for item in refund["refundLineItems"]["nodes"]
+            if item["lineItem"]["id"] == line_id
+        )
 
     @staticmethod
     def _risk(recommendation):
