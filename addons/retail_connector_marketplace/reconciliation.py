@@ -24,7 +24,8 @@ from odoo.addons.retail_connector_base.reconciliation import (
 )
 
 from .adapters.mirakl import polled_order, without_cancelled_units, without_refused_lines
-from .mappers import order_to_canonical, refunds_to_canonical
+from .mappers import order_to_canonical
+from .refund_mappers import refunds_to_canonical
 
 # order_state -> the base's status vocabulary (others, before shipping: open).
 ORDER_STATUSES = {

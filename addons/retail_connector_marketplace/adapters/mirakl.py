@@ -15,7 +15,8 @@ from odoo.addons.retail_connector_base.adapters import (
 from odoo.addons.retail_connector_base.exceptions import PayloadError, SignatureError
 from odoo.addons.retail_connector_base.polling import PolledRecord, json_body, parse_iso_utc
 
-from ..mappers import CANCELLED_STATES, order_to_canonical, refunds_to_canonical
+from ..mappers import CANCELLED_STATES, order_to_canonical
+from ..refund_mappers import refunds_to_canonical
 
 # Line states of lines that are no longer part of the order (refused at
 # acceptance): Mirakl's totals leave them out, so does the sale order.

@@ -17,7 +17,7 @@ from pathlib import Path
 from odoo.addons.retail_connector_base import schemas
 from odoo.addons.retail_connector_base.exceptions import PermanentError
 
-from .. import mappers
+from .. import mappers, refund_mappers
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 ORDER_SAMPLES = (
@@ -381,12 +381,12 @@ class TestMiraklRefundMapper(unittest.TestCase):
         self.payload = sample("order_closed_refunded")
 
     def test_every_line_refund_becomes_a_refund(self):
-        refunds = mappers.refunds_to_canonical(self.payload)
+        refunds = refund_mappers.refunds_to_canonical(self.payload)
         self.assertEqual([r.external_id for r in refunds], ["4711", "4790"])
         self.assertTrue(all(r.order_external_id == "DE-5501-A" for r in refunds))
 
     def test_refund_of_a_unit_taxes_included(self):
-        refund = mappers.refunds_to_canonical(self.payload)[0]
+        refund = refund_mappers.refunds_to_canonical(self.payload)[0]
         self.assertEqual(refund.created_at, utc(2026, 10, 28, 11, 30))
         self.assertEqual(refund.reason, "DAMAGED")
         [line] = refund.lines
@@ -401,7 +401,7 @@ class TestMiraklRefundMapper(unittest.TestCase):
         self.assertEqual(refund.extra["commission_amount"], 1.8)
 
     def test_shipping_only_refund_has_no_line(self):
-        refund = mappers.refunds_to_canonical(self.payload)[1]
+        refund = refund_mappers.refunds_to_canonical(self.payload)[1]
         self.assertEqual(refund.lines, [])
         self.assertEqual(refund.shipping, D("3.28"))
         self.assertEqual(refund.extra["shipping_tax"], "0.62")
@@ -410,29 +410,33 @@ class TestMiraklRefundMapper(unittest.TestCase):
 
     def test_refund_taxes_excluded_adds_the_taxes(self):
         self.payload["order_tax_mode"] = "TAX_EXCLUDED"
-        refund = mappers.refunds_to_canonical(self.payload)[0]
+        refund = refund_mappers.refunds_to_canonical(self.payload)[0]
         self.assertEqual(refund.lines[0].subtotal, D("15.0"))
         self.assertEqual(refund.amount, D("17.39"))
 
     def test_refund_for_returned_goods_restocks_its_line(self):
-        refund = mappers.refunds_to_canonical(self.payload)[0]
+        refund = refund_mappers.refunds_to_canonical(self.payload)[0]
         self.assertFalse(refund.lines[0].restock, "no return reason configured")
-        refunds = mappers.refunds_to_canonical(self.payload, frozenset({"DAMAGED", "RETURN"}))
+        refunds = refund_mappers.refunds_to_canonical(
+            self.payload, frozenset({"DAMAGED", "RETURN"})
+        )
         self.assertTrue(refunds[0].lines[0].restock, "DAMAGED: the goods came back")
         self.assertEqual(refunds[1].lines, [], "a shipping refund returns nothing")
-        refund = mappers.refunds_to_canonical(self.payload, frozenset({"RETURN"}))[0]
+        refund = refund_mappers.refunds_to_canonical(self.payload, frozenset({"RETURN"}))[0]
         self.assertFalse(refund.lines[0].restock)
 
     def test_one_refund_alone(self):
         line = self.payload["order_lines"][0]
-        refund = mappers.refund_to_canonical(self.payload, line["refunds"][0], line)
+        refund = refund_mappers.refund_to_canonical(self.payload, line["refunds"][0], line)
         self.assertEqual(refund.external_id, "4711")
 
     def test_refund_without_id_names_the_field(self):
         del self.payload["order_lines"][1]["refunds"][0]["id"]
         with self.assertRaises(PermanentError) as caught:
-            mappers.refunds_to_canonical(self.payload)
+            refund_mappers.refunds_to_canonical(self.payload)
         self.assertEqual(caught.exception.path, "order_lines.1.refunds.0.id")
 
     def test_order_without_refunds(self):
-        self.assertEqual(mappers.refunds_to_canonical(sample("order_waiting_acceptance")), [])
+        self.assertEqual(
+            refund_mappers.refunds_to_canonical(sample("order_waiting_acceptance")), []
+        )

@@ -17,7 +17,7 @@ from odoo.addons.retail_connector_base.exceptions import (
 
 from ..adapters.mirakl import REFUNDS_KEY, polled_order
 from ..client import MiraklClient
-from ..mappers import refunds_to_canonical
+from ..refund_mappers import refunds_to_canonical
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
