@@ -9,6 +9,9 @@ OUTBOX_STATES = [
     ("dead", "Dead"),
 ]
 
+# Kinds sent in the batch tier: orders never wait behind them.
+BATCH_KINDS = ("stock", "stock_resync")
+
 
 class RetailOutbox(models.Model):
     """What Odoo owes a channel: written in the transaction of the business
@@ -34,6 +37,7 @@ class RetailOutbox(models.Model):
             ("stock", "Stock level"),
             ("cancellation", "Cancellation"),
             ("refund", "Refund"),
+            ("stock_resync", "Stock resync"),
         ],
         required=True,
         index=True,
@@ -42,6 +46,11 @@ class RetailOutbox(models.Model):
     res_id = fields.Many2oneReference(model_field="res_model", required=True)
     dedup_key = fields.Char(
         help="Rows with the same key are coalesced while pending (stock: one per product)."
+    )
+    payload = fields.Json(
+        readonly=True,
+        help="What the message carries beyond its record (a stock resync: its products, "
+        "and the quantities sent).",
     )
     state = fields.Selection(OUTBOX_STATES, required=True, default="pending", index=True)
     result = fields.Char(readonly=True, help="What the channel answered.")
@@ -115,7 +124,7 @@ class RetailOutbox(models.Model):
         for message in self:
             job = message.with_delay(
                 channel=message.backend_id._get_job_channel(
-                    "batch" if message.kind == "stock" else "realtime"
+                    "batch" if message.kind in BATCH_KINDS else "realtime"
                 ),
                 max_retries=message._get_retry_policy().max_attempts,
                 eta=delay or None,

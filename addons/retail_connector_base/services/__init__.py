@@ -6,3 +6,5 @@ from . import tax_matcher
 from . import refund_importer
 from . import customer_privacy
 from . import customer_exporter
+from . import stock_change_notifier
+from . import stock_resync

@@ -10,3 +10,4 @@ from . import test_security
 from . import test_webhook_controller
 from . import test_customer_privacy
 from . import test_api_client
+from . import test_stock_sync
