@@ -8,3 +8,5 @@ from . import customer_privacy
 from . import customer_exporter
 from . import stock_change_notifier
 from . import stock_resync
+from . import shipment_importer
+from . import inventory_importer

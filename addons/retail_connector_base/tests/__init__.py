@@ -11,3 +11,4 @@ from . import test_webhook_controller
 from . import test_customer_privacy
 from . import test_api_client
 from . import test_stock_sync
+from . import test_stock_import
