@@ -78,7 +78,12 @@ class RetailOutbox(models.Model):
         """Owe ``backend`` a ``kind`` message about ``record``.
 
         With a ``dedup_key``, a message still pending is reused: it will send
-        the state of the moment it runs.
+        the state of the moment it runs. The pending row is touched, not
+        just found: a job already sending it (with a snapshot from before
+        this change) makes this transaction wait and be retried, then owe a
+        new message; a job starting after it fails to lock a row changed
+        since its snapshot and is retried with a fresh one. Either way the
+        change is never lost behind a send of the quantity before it.
         """
         if dedup_key:
             self.env.cr.execute(
@@ -91,8 +96,8 @@ class RetailOutbox(models.Model):
                             %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
                     ON CONFLICT (backend_id, dedup_key)
                         WHERE state = 'pending' AND dedup_key IS NOT NULL
-                    DO NOTHING
-                    RETURNING id
+                    DO UPDATE SET write_date = EXCLUDED.write_date
+                    RETURNING id, xmax = 0
                     """,
                     backend.id,
                     backend.company_id.id,
@@ -104,10 +109,10 @@ class RetailOutbox(models.Model):
                     self.env.uid,
                 )
             )
-            row = self.env.cr.fetchone()
-            if not row:
+            message_id, inserted = self.env.cr.fetchone()
+            if not inserted:
                 return self.browse()
-            message = self.browse(row[0])
+            message = self.browse(message_id)
         else:
             message = self.create(
                 {
