@@ -31,7 +31,9 @@ class RetailStockChangeNotifier(models.AbstractModel):
         pending = precommit.data.get(PRECOMMIT_KEY)
         if pending is None:
             pending = precommit.data[PRECOMMIT_KEY] = set()
-            precommit.add(self.sudo()._flush)
+            # Run at commit as superuser with a clean context (not the
+            # context of the first change: active_test=False, a company...).
+            precommit.add(self.sudo().with_context({})._flush)
         pending.update(pairs)
 
     @api.model
