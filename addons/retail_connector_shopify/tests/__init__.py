@@ -6,3 +6,4 @@ from . import test_compliance_mapping
 from . import test_compliance_requests
 from . import test_mappers_graphql
 from . import test_reconciliation
+from . import test_stock_exports
