@@ -9,6 +9,8 @@ import math
 
 # A job retries the calls a few times itself; longer outages go back to the outbox.
 EXPORT_MAX_ATTEMPTS = 3
+# Offers per STO01 file of a full stock resync (STO01 runs about once a minute).
+STOCK_RESYNC_CHUNK_SIZE = 5000
 # Order states from which OR23/OR24 have nothing left to do.
 SHIPPED_STATES = ("SHIPPED", "TO_COLLECT", "RECEIVED", "CLOSED")
 # Orders in these states are cancelled already, whoever did it.

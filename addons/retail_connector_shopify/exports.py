@@ -89,3 +89,43 @@ def inventory_set_variables(message_id, inventory_item_id, location_id, quantity
         },
         "idempotencyKey": str(key),
     }
+
+
+# inventorySetQuantities takes at most this many quantities per call.
+MAX_QUANTITIES = 250
+
+
+def inventory_items_by_sku(variants):
+    """``{sku: [inventory item ids]}`` of the variant nodes (``productVariants``)
+    that have a SKU (a SKU may be on several variants: all are set)."""
+    items = {}
+    for node in variants:
+        sku, item = node.get("sku"), (node.get("inventoryItem") or {}).get("id")
+        if sku and item and item not in items.setdefault(sku, []):
+            items[sku].append(item)
+    return items
+
+
+def inventory_set_many_variables(message_id, index, quantities, location_id):
+    """The variables of one ``inventorySetQuantities`` of a resync chunk:
+    ``quantities`` are ``(inventory item id, quantity)`` (at most
+    :data:`MAX_QUANTITIES`); the idempotency key is the same for the same
+    message, call and quantities."""
+    fingerprint = ",".join(f"{item}={quantity}" for item, quantity in quantities)
+    key = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{message_id}/{index}/{fingerprint}")
+    return {
+        "input": {
+            "name": "available",
+            "reason": "correction",
+            "quantities": [
+                {
+                    "inventoryItemId": item,
+                    "locationId": location_id,
+                    "quantity": quantity,
+                    "changeFromQuantity": None,
+                }
+                for item, quantity in quantities
+            ],
+        },
+        "idempotencyKey": str(key),
+    }

@@ -196,6 +196,10 @@ class RetailEvent(models.Model):
             return self.env["retail.refund.importer"]._import(self, canonical)
         if isinstance(canonical, schemas.Return):
             return self.env["retail.return.importer"]._import(self, canonical)
+        if isinstance(canonical, schemas.Shipment):
+            return self.env["retail.shipment.importer"]._import(self, canonical)
+        if isinstance(canonical, schemas.InventoryLevel):
+            return self.env["retail.inventory.importer"]._import(self, canonical)
         return "ignored", self.env._("No importer handles topic %s.", self.topic)
 
     def _reimport(self):

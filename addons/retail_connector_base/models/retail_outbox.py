@@ -13,6 +13,9 @@ OUTBOX_STATES = [
 DISCARDABLE_STATES = ("pending", "failed", "dead")
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 
+# Kinds sent in the batch tier: orders never wait behind them.
+BATCH_KINDS = ("stock", "stock_resync")
+
 
 class RetailOutbox(models.Model):
     """What Odoo owes a channel: written in the transaction of the business
@@ -40,6 +43,7 @@ class RetailOutbox(models.Model):
             ("stock", "Stock level"),
             ("cancellation", "Cancellation"),
             ("refund", "Refund"),
+            ("stock_resync", "Stock resync"),
         ],
         required=True,
         index=True,
@@ -48,6 +52,11 @@ class RetailOutbox(models.Model):
     res_id = fields.Many2oneReference(model_field="res_model", required=True)
     dedup_key = fields.Char(
         help="Rows with the same key are coalesced while pending (stock: one per product)."
+    )
+    payload = fields.Json(
+        readonly=True,
+        help="What the message carries beyond its record (a stock resync: its products, "
+        "and the quantities sent).",
     )
     state = fields.Selection(OUTBOX_STATES, required=True, default="pending", index=True)
     result = fields.Char(readonly=True, help="What the channel answered.")
@@ -78,7 +87,12 @@ class RetailOutbox(models.Model):
         """Owe ``backend`` a ``kind`` message about ``record``.
 
         With a ``dedup_key``, a message still pending is reused: it will send
-        the state of the moment it runs.
+        the state of the moment it runs. The pending row is touched, not
+        just found: a job already sending it (with a snapshot from before
+        this change) makes this transaction wait and be retried, then owe a
+        new message; a job starting after it fails to lock a row changed
+        since its snapshot and is retried with a fresh one. Either way the
+        change is never lost behind a send of the quantity before it.
         """
         if dedup_key:
             self.env.cr.execute(
@@ -91,8 +105,8 @@ class RetailOutbox(models.Model):
                             %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
                     ON CONFLICT (backend_id, dedup_key)
                         WHERE state = 'pending' AND dedup_key IS NOT NULL
-                    DO NOTHING
-                    RETURNING id
+                    DO UPDATE SET write_date = EXCLUDED.write_date
+                    RETURNING id, xmax = 0
                     """,
                     backend.id,
                     backend.company_id.id,
@@ -104,10 +118,10 @@ class RetailOutbox(models.Model):
                     self.env.uid,
                 )
             )
-            row = self.env.cr.fetchone()
-            if not row:
+            message_id, inserted = self.env.cr.fetchone()
+            if not inserted:
                 return self.browse()
-            message = self.browse(row[0])
+            message = self.browse(message_id)
         else:
             message = self.create(
                 {
@@ -124,7 +138,7 @@ class RetailOutbox(models.Model):
         for message in self:
             job = message.with_delay(
                 channel=message.backend_id._get_job_channel(
-                    "batch" if message.kind == "stock" else "realtime"
+                    "batch" if message.kind in BATCH_KINDS else "realtime"
                 ),
                 max_retries=message._get_retry_policy().max_attempts,
                 eta=delay or None,

@@ -8,3 +8,7 @@ from . import customer_privacy
 from . import customer_exporter
 from . import return_importer
 from . import reconciler
+from . import stock_change_notifier
+from . import stock_resync
+from . import shipment_importer
+from . import inventory_importer

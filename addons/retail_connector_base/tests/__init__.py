@@ -14,3 +14,5 @@ from . import test_order_rounding
 from . import test_return_import
 from . import test_reconciliation_core
 from . import test_reconciliation
+from . import test_stock_sync
+from . import test_stock_import

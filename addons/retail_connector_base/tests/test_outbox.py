@@ -56,6 +56,7 @@ class TestOutbox(RetailCase):
             yield sent
 
     def outbox(self, kind):
+        self.env.cr.flush()  # stock changes are written to the outbox before commit
         return self.env["retail.outbox"].search(
             [("backend_id", "=", self.backend.id), ("kind", "=", kind)]
         )
@@ -188,7 +189,8 @@ class TestOutbox(RetailCase):
             self.receive(self.tshirt, 3)
             failed = self.outbox("stock")
             self.run_job(failed.job_id)
-            self.receive(self.tshirt, 1)  # a newer pending message
+            self.receive(self.tshirt, 1)
+            self.assertEqual(len(self.outbox("stock")), 2, "a newer pending message")
         failed.action_replay()
         self.assertEqual(failed.state, "done")
         self.assertEqual(failed.result, "Superseded by a newer pending message.")

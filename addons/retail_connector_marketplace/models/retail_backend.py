@@ -290,6 +290,26 @@ class RetailBackend(models.Model):
         summary = ", ".join(f"{row['offer_sku']}: {row['quantity']}" for row in rows)
         return f"Import {import_id}: {summary}"[:250]
 
+    def _export_stock_levels(self, levels, message):
+        """Override of `retail_connector_base`: one STO01 import for the
+        rows of a resync chunk."""
+        if self.code != "mirakl":
+            return super()._export_stock_levels(levels, message)
+        rows = [
+            outbound.stock_row(level["sku"], level["quantity"], self.mirakl_warehouse_code)
+            for level in levels
+        ]
+        client = self._mirakl_client(max_attempts=outbound.EXPORT_MAX_ATTEMPTS, max_retry_wait=0)
+        import_id = (client.import_stock(rows) or {}).get("import_id")
+        return f"Import {import_id}: {len(rows)} offers"
+
+    def _get_stock_resync_chunk_size(self):
+        """Override of `retail_connector_base`: STO01 is a file, and runs
+        about once a minute: large chunks."""
+        if self.code != "mirakl":
+            return super()._get_stock_resync_chunk_size()
+        return outbound.STOCK_RESYNC_CHUNK_SIZE
+
     def _mirakl_take_pending_stock(self, message):
         """The other pending stock messages of this backend, locked; those
         whose own job is running (their row is locked) are left to it."""

@@ -379,6 +379,49 @@ class RetailBackend(models.Model):
         if self.code != "shopify":
             return super()._export_refund(credit_note, message)
         return self.env["retail.shopify.refund.exporter"]._send(self, credit_note, message)
+    def _get_stock_resync_products(self):
+        """Override of `retail_connector_base`: the Odoo products whose SKU
+        is on a Shopify variant, with the variants' inventory items."""
+        if self.code != "shopify":
+            return super()._get_stock_resync_products()
+        if not self.shopify_location_id:
+            raise PermanentError("Set the Shopify location on the backend to send stock levels")
+        variants = self._shopify_client().paginate(
+            graphql.INVENTORY_ITEMS_BY_SKU, {"query": ""}, "productVariants"
+        )
+        items = exports.inventory_items_by_sku(variants)
+        products = (
+            self.env["product.product"]
+            .search([("default_code", "in", list(items)), ("is_storable", "=", True)])
+            .sorted("id")
+        )
+        return {product: items[product.default_code] for product in products}
+
+    def _export_stock_levels(self, levels, message):
+        """Override of `retail_connector_base`: ``inventorySetQuantities``
+        with up to 250 quantities per call, at the backend's location."""
+        if self.code != "shopify":
+            return super()._export_stock_levels(levels, message)
+        if not self.shopify_location_id:
+            raise PermanentError("Set the Shopify location on the backend to send stock levels")
+        quantities = [
+            (item, level["quantity"]) for level in levels for item in (level["ref"] or [])
+        ]
+        client = self._shopify_client()
+        groups = []
+        for index in range(0, len(quantities), exports.MAX_QUANTITIES):
+            payload = client.mutate(
+                graphql.INVENTORY_SET_QUANTITIES,
+                exports.inventory_set_many_variables(
+                    message.id,
+                    index,
+                    quantities[index : index + exports.MAX_QUANTITIES],
+                    self.shopify_location_id,
+                ),
+                "inventorySetQuantities",
+            )
+            groups.append((payload.get("inventoryAdjustmentGroup") or {}).get("id") or "-")
+        return f"{len(quantities)} inventory items set ({', '.join(groups)})"
 
     # Store management
 

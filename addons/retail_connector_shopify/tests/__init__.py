@@ -10,3 +10,4 @@ from . import test_returns_mapper
 from . import test_drift
 from . import test_refunds
 from . import test_shopify_after_sale
+from . import test_stock_exports
