@@ -255,7 +255,8 @@ class TestOutbox(RetailCase):
         user = self.user("outbox-user", "group_retail_connect_user")
         with self.channel():
             self.receive(self.tshirt, 3)
-        message = self.outbox("stock")
+            message = self.outbox("stock")
+        self.assertTrue(message)
         with self.assertRaises(UserError):
             message.with_user(user).action_open_discard_wizard()
         with self.assertRaises(AccessError):

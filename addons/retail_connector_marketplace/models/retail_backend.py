@@ -223,7 +223,7 @@ class RetailBackend(models.Model):
             .search(
                 [
                     ("backend_id", "=", self.id),
-                    ("kind", "=", "stock"),
+                    ("kind", "in", ("stock", "stock_resync")),
                     ("state", "=", "done"),
                     ("sent_at", ">=", since),
                     ("result", "=like", "Import %"),
@@ -382,7 +382,22 @@ class RetailBackend(models.Model):
                 f"The marketplace may have recorded the refund ({exc}): check the order "
                 "there before sending it again"
             ) from exc
-        ids = [str(r.get("refund_id")) for r in answer.get("refunds") or []]
+        ids = [str(r.get("refund_id")) for r in answer.get("refunds") or [] if r.get("refund_id")]
+        # OR11 lists these refunds on the order's lines later: recorded now,
+        # they are known there and draft no second credit note.
+        sent = {entry["order_line_id"]: entry for entry in refunds}
+        order = credit_note.invoice_line_ids.sale_line_ids.order_id[:1]
+        for answered in answer.get("refunds") or []:
+            entry = sent.get(answered.get("order_line_id"), {})
+            if answered.get("refund_id") and order:
+                self.env["retail.order.refund"]._record_sent(
+                    self,
+                    order,
+                    credit_note,
+                    str(answered["refund_id"]),
+                    entry.get("amount", 0.0) + entry.get("shipping_amount", 0.0),
+                    shipping=entry.get("shipping_amount", 0.0),
+                )
         return f"Refunded on the marketplace (OR28): {', '.join(ids) or 'no id returned'}"
 
     def _mirakl_refund_lines(self, credit_note):

@@ -397,9 +397,8 @@ class TestMiraklOutbound(TransactionCase):
         order = self._order(quantity=2)
         order.order_line.price_unit = 25.0
         credit_note = self._credit_note(order)
-        with patch.object(
-            MiraklClient, "refund", return_value={"refunds": [{"refund_id": "R1"}]}
-        ) as refund:
+        answer = {"refunds": [{"order_line_id": "1001-A-1", "refund_id": "R1"}]}
+        with patch.object(MiraklClient, "refund", return_value=answer) as refund:
             result = self.backend._export_refund(credit_note, self.env["retail.outbox"])
         [refunds] = refund.call_args.args
         self.assertEqual(
@@ -415,6 +414,14 @@ class TestMiraklOutbound(TransactionCase):
             ],
         )
         self.assertIn("R1", result)
+        # OR11 will list R1 on the line: it is recorded, with its credit note,
+        # so the poll drafts no second one.
+        recorded = self.env["retail.order.refund"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", "R1")]
+        )
+        self.assertEqual(recorded.credit_note_id, credit_note)
+        self.assertEqual(recorded.order_id, order)
+        self.assertEqual(recorded.amount, 25.0)
 
     def test_refund_without_reason_code_or_with_a_lost_answer_is_for_a_person(self):
         from ..client import MiraklOutcomeUnknown

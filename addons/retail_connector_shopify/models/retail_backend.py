@@ -379,6 +379,7 @@ class RetailBackend(models.Model):
         if self.code != "shopify":
             return super()._export_refund(credit_note, message)
         return self.env["retail.shopify.refund.exporter"]._send(self, credit_note, message)
+
     def _get_stock_resync_products(self):
         """Override of `retail_connector_base`: the Odoo products whose SKU
         is on a Shopify variant, with the variants' inventory items."""
