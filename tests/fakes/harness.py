@@ -37,6 +37,7 @@ import re
 import socket
 import socketserver
 import struct
+import sys
 import threading
 import traceback
 import uuid
@@ -180,6 +181,13 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self):
         socketserver.TCPServer.server_bind(self)  # no reverse DNS lookup (getfqdn)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (its timeout, a fault test's dropped answer)
+        # is expected; anything else is printed, as socketserver does.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
