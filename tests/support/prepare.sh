@@ -6,7 +6,8 @@
 # PGHOST/PGPORT (127.0.0.1:5432), RETAIL_DB_USER (retail; a role other than
 # postgres, created if missing), RETAIL_DB_PASSWORD, ODOO_ADDONS_PATH (extra
 # addons directories), RETAIL_PIP_INSTALL=0 (skip installing requirements.txt,
-# e.g. in the Docker image).
+# e.g. in the Docker image), RETAIL_HTTP_PORT (the port of Odoo's HTTP server in
+# tests, 8069; set it when two suites run side by side).
 #
 # retail_prepare DB [KEEP]: exports RETAIL_ODOO_PYTHON, RETAIL_ODOO_CONFIG and
 # RETAIL_TEST_DB, and WORK (a temporary directory removed on exit). With KEEP=1
@@ -66,6 +67,7 @@ db_user = $db_user
 db_password = $db_password
 db_name = $db
 http_interface = 127.0.0.1
+http_port = ${RETAIL_HTTP_PORT:-8069}
 log_level = warn
 CONF
 
