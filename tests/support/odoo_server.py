@@ -1,6 +1,6 @@
 """A real Odoo server for end-to-end tests and benchmarks.
 
-Starts ``python -m odoo`` in multi-worker mode on a copy of the test database,
+Starts Odoo (``launch/odoo_cli.py``) in multi-worker mode on a copy of the test database,
 with queue_job's runner loaded, and talks to it over HTTP like a channel or a
 back-office user would.
 """
@@ -55,16 +55,13 @@ def db_connect(dbname):
     )
 
 
-def odoo_command(python):
-    """How to start Odoo with ``python``: its console script when there is one.
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch", "odoo_cli.py")
 
-    Odoo's prefork server re-executes ``sys.argv[0]`` for its gevent worker,
-    which ``python -m odoo`` can't survive.
-    """
-    script = os.path.join(os.path.dirname(python), "odoo")
-    if os.path.exists(script):
-        return [python, script]
-    return [python, "-m", "odoo"]
+
+def odoo_command(python):
+    """How to start Odoo's command line with ``python``: through
+    ``launch/odoo_cli.py``, whatever the install (see that file)."""
+    return [python, LAUNCHER]
 
 
 def clone_database(name):
