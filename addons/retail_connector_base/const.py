@@ -26,6 +26,9 @@ BACKEND_STATES = [
 ]
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+# A webhook body must arrive within this many seconds: a sender trickling it
+# (slow loris) would otherwise hold an HTTP worker until Odoo kills it.
+WEBHOOK_BODY_TIMEOUT_SECONDS = 10
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_RAW_BODY_RETENTION_DAYS = 30
 

@@ -1,10 +1,12 @@
 import json
 import logging
+import time
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..adapters import get_adapter_class
+from ..const import WEBHOOK_BODY_TIMEOUT_SECONDS
 from ..exceptions import PayloadError, SignatureError
 from ..utils import lower_headers
 
@@ -14,22 +16,56 @@ _logger = logging.getLogger(__name__)
 BODY_ENVIRON_KEY = "retail_connector.webhook_body"
 
 
+class BodyTimeout(Exception):
+    """The body did not arrive within ``WEBHOOK_BODY_TIMEOUT_SECONDS``."""
+
+
 def _read_body(httprequest, limit):
     """Read at most ``limit`` bytes of the body; ``None`` when it is longer.
 
     A chunked body has no length to check up front, so it is read in bounds.
-    The body is kept in the request's environ: Odoo re-runs the controller
-    after a serialization failure, when the stream is already consumed.
+    A body with a length is read a socket read at a time, against a deadline
+    (:class:`BodyTimeout`). The body is kept in the request's environ: Odoo
+    re-runs the controller after a serialization failure, when the stream is
+    already consumed.
     """
     body = httprequest.environ.get(BODY_ENVIRON_KEY)
     if body is None:
-        # Odoo's request wrapper does not expose werkzeug's stream.
-        stream = httprequest._HTTPRequest__wrapped.stream
-        body = stream.read(limit + 1)
-        if len(body) > limit:
-            return None
+        length = httprequest.content_length
+        raw = httprequest.environ.get("wsgi.input")
+        if length is not None and hasattr(raw, "read1"):
+            body = _read_before_deadline(raw, length)
+        else:
+            # Odoo's request wrapper does not expose werkzeug's stream.
+            stream = httprequest._HTTPRequest__wrapped.stream
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                return None
         httprequest.environ[BODY_ENVIRON_KEY] = body
     return body
+
+
+def _read_before_deadline(raw, length):
+    deadline = time.monotonic() + WEBHOOK_BODY_TIMEOUT_SECONDS
+    chunks, remaining = [], length
+    while remaining:
+        if time.monotonic() > deadline:
+            raise BodyTimeout()
+        chunk = raw.read1(min(remaining, 65536))
+        if not chunk:
+            break  # the sender closed the connection: the body is short
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _is_json_type(content_type):
+    """A missing type is tolerated (some senders omit it); a declared one
+    must be JSON (``application/json`` or a ``+json`` type)."""
+    if not content_type:
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _answer(http_status, **values):
@@ -64,7 +100,16 @@ class RetailWebhookController(http.Controller):
         limit = backend.webhook_max_body_bytes
         if httprequest.content_length is not None and httprequest.content_length > limit:
             return _answer(413, status="error", error=f"body larger than {limit} bytes")
-        body = _read_body(httprequest, limit)
+        if not _is_json_type(httprequest.headers.get("Content-Type")):
+            return _answer(415, status="error", error="the body must be JSON (application/json)")
+        try:
+            body = _read_body(httprequest, limit)
+        except BodyTimeout:
+            return _answer(
+                408,
+                status="error",
+                error=f"the body did not arrive within {WEBHOOK_BODY_TIMEOUT_SECONDS} seconds",
+            )
         if body is None:
             return _answer(413, status="error", error=f"body larger than {limit} bytes")
 
@@ -77,8 +122,12 @@ class RetailWebhookController(http.Controller):
             return _answer(401, status="error", error=str(exc))
 
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+            payload = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            return _answer(400, status="error", error="body is not UTF-8 (RFC 8259)")
+        except RecursionError:
+            return _answer(400, status="error", error="body is nested too deeply")
+        except ValueError:
             return _answer(400, status="error", error="body is not valid JSON")
         try:
             event_values = adapter.extract_event_values(headers, payload)

@@ -122,6 +122,30 @@ class TestWebhookController(RetailCase, HttpCase):
         self.assertEqual(response.json()["error"], "body is not valid JSON")
         self.assertFalse(self.events())
 
+    def test_webhook_body_that_is_not_utf8_is_400(self):
+        # json.loads() of bytes would accept UTF-16; RFC 8259 asks for UTF-8.
+        body = json.dumps(generic_order_payload()).encode("utf-16")
+        response = self.post(body, signed_generic_headers(body))
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"], "body is not UTF-8 (RFC 8259)")
+        self.assertFalse(self.events())
+
+    def test_webhook_body_nested_too_deeply_is_400(self):
+        body = b'{"type": "order.created", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        response = self.post(body, signed_generic_headers(body))
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"], "body is nested too deeply")
+        self.assertFalse(self.events())
+
+    def test_webhook_declared_type_other_than_json_is_415(self):
+        body, headers = self.signed_body()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = self.post(body, headers)
+        self.assertEqual(response.status_code, 415)
+        self.assertFalse(self.events())
+        headers["Content-Type"] = "application/cloudevents+json; charset=utf-8"
+        self.assertEqual(self.post(body, headers).status_code, 200)
+
     def test_webhook_body_without_topic_is_400(self):
         body, headers = self.signed_body({"data": {}})
         response = self.post(body, headers)
