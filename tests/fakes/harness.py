@@ -39,6 +39,7 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections import deque
@@ -313,6 +314,23 @@ class FakeServer:
         """Fault the next ``times`` requests (``details``: see :class:`Fault`)."""
         self.faults.add(kind, times, **details)
 
+    def go_down(self, seconds, kind="reset", **details):
+        """An outage: every request for ``seconds`` gets the fault ``kind`` (a TCP reset by
+        default, what a client sees of a host that is down), whatever is queued."""
+        if kind not in self.faults.kinds:
+            raise ValueError(f"unknown fault {kind!r}; choose from {self.faults.kinds}")
+        self._outage = (time.monotonic() + seconds, Fault(kind, **details))
+
+    def come_back(self):
+        """End the outage now."""
+        self._outage = None
+
+    def _outage_fault(self):
+        outage = getattr(self, "_outage", None)
+        if outage and time.monotonic() < outage[0]:
+            return outage[1]
+        return None
+
     def _fault_reply(self, fault):
         """The answer to a faulted request; a fake answers its own kinds, then calls this."""
         if fault.kind == "timeout":
@@ -332,7 +350,12 @@ class FakeServer:
         entry = self.request_class(method, parts.path, query, lowered, body)
         self.request_log.append(entry)
         try:
-            reply = self._answer(entry)
+            outage = self._outage_fault()
+            if outage:
+                entry.fault = outage.kind
+                reply = self._fault_reply(outage)
+            else:
+                reply = self._answer(entry)
         except Exception:  # noqa: BLE001 - a bug in the fake: answer 500 and keep it for tests
             self.server_errors.append(traceback.format_exc())
             reply = Reply(500, traceback.format_exc().encode(), {"Content-Type": "text/plain"})

@@ -97,3 +97,21 @@ def test_stop_wakes_held_requests_and_frees_the_port():
     assert set(threading.enumerate()) <= threads_before
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 1):
         pass
+
+
+def test_an_outage_faults_every_request_until_it_ends(echo):
+    echo.queue_fault("timeout", seconds=0.5)  # queued faults wait for the outage to end
+    echo.go_down(0.6)
+    for _attempt in range(3):
+        with pytest.raises(requests.ConnectionError):
+            requests.post(f"{echo.base_url}/echo/a", timeout=5)
+    time.sleep(0.7)
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{echo.base_url}/echo/a", timeout=0.2)
+    assert requests.post(f"{echo.base_url}/echo/a", timeout=5).status_code == 200
+    echo.go_down(60)
+    echo.come_back()
+    assert requests.post(f"{echo.base_url}/echo/a", timeout=5).status_code == 200
+    assert [e.fault for e in echo.request_log] == ["reset"] * 3 + ["timeout", None, None]
+    with pytest.raises(ValueError, match="unknown fault"):
+        echo.go_down(1, "meteor")
