@@ -199,6 +199,11 @@ class Payment(CanonicalModel):
     processed_at: Timestamp | None = None
 
 
+# An order's lines are imported in one job, which must end within a worker's
+# time limit; a body of a few MB could otherwise carry tens of thousands.
+MAX_ORDER_LINES = 1000
+
+
 class Order(CanonicalModel):
     external_id: ExternalId
     name: OptionalText = Field(None, description="The number the customer sees, e.g. #1001.")
@@ -211,7 +216,7 @@ class Order(CanonicalModel):
     phone: OptionalText = None
     billing_address: Address | None = None
     shipping_address: Address | None = None
-    lines: list[OrderLine] = Field(min_length=1)
+    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     shipping_lines: list[ShippingLine] = Field(default_factory=list)
     discount_lines: list[DiscountLine] = Field(default_factory=list)
     totals: Totals

@@ -13,7 +13,7 @@ import standardwebhooks
 from .. import schemas
 from ..adapters import get_adapter_class, standard_webhooks
 from ..exceptions import PayloadError, PermanentError, SignatureError
-from .common import GENERIC_SECRET, signed_generic_headers
+from .common import GENERIC_SECRET, canonical_order, signed_generic_headers
 
 
 def lower(headers):
@@ -135,6 +135,20 @@ class TestGenericAdapter(unittest.TestCase):
         self.assertEqual(caught.exception.path, "data")
         envelope = self.adapter.to_canonical("t", {"type": "t", "data": {"id": 1}}, {})
         self.assertEqual(envelope.data, {"id": 1})
+
+    def test_an_order_with_more_lines_than_an_import_can_take_is_refused(self):
+        data = canonical_order("big")
+        line = data["lines"][0]
+        data["lines"] = [dict(line, external_id=str(n)) for n in range(schemas.MAX_ORDER_LINES + 1)]
+        with self.assertRaises(PermanentError) as caught:
+            self.adapter.to_canonical("order.created", {"type": "order.created", "data": data}, {})
+        self.assertEqual(caught.exception.path, "data.lines")
+        self.assertIn(f"at most {schemas.MAX_ORDER_LINES} items", str(caught.exception))
+        data["lines"] = data["lines"][: schemas.MAX_ORDER_LINES]
+        order = self.adapter.to_canonical(
+            "order.created", {"type": "order.created", "data": data}, {}
+        )
+        self.assertEqual(len(order.lines), schemas.MAX_ORDER_LINES)
 
     def test_no_channel_backend_authenticates_nothing(self):
         adapter = get_adapter_class("none")(SimpleNamespace())
