@@ -4,62 +4,17 @@ import json
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 
 import requests
-import standardwebhooks
 
 from ..conftest import GENERIC_SECRET
+from ..support import generic_channel
+from ..support.generic_channel import order_payload
 from ..support.odoo_server import query
 
 
 def signed_delivery(payload, msg_id=None):
-    body = json.dumps(payload)
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    now = datetime.now(tz=UTC)
-    signature = standardwebhooks.Webhook(GENERIC_SECRET).sign(msg_id, now, body)
-    headers = {
-        "Content-Type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signature,
-    }
-    return body.encode(), headers
-
-
-def order_payload(external_id=None, topic="order.created", updated_at="2026-11-02T10:00:00Z"):
-    """A canonical order: one mug at 10.00 + 20 % tax, a new customer."""
-    external_id = external_id or uuid.uuid4().hex[:12]
-    return {
-        "type": topic,
-        "data": {
-            "external_id": external_id,
-            "name": f"#{external_id}",
-            "created_at": "2026-11-02T10:00:00Z",
-            "updated_at": updated_at,
-            "currency": "USD",
-            "taxes_included": False,
-            "customer": {
-                "external_id": f"cust-{external_id}",
-                "email": f"buyer-{external_id}@example.com",
-                "first_name": "Alan",
-                "last_name": "Turing",
-            },
-            "billing_address": {"first_name": "Alan", "last_name": "Turing", "city": "Wilmslow"},
-            "lines": [
-                {
-                    "external_id": "1",
-                    "sku": "E2E-MUG",
-                    "name": "Mug",
-                    "quantity": 1,
-                    "unit_price": "10.00",
-                    "tax_lines": [{"rate": "0.2", "amount": "2.00"}],
-                }
-            ],
-            "totals": {"tax": "2.00", "total": "12.00"},
-            "payment_state": "paid",
-        },
-    }
+    return generic_channel.signed_delivery(payload, GENERIC_SECRET, msg_id)
 
 
 def wait_for(dbname, sql, params, expected, timeout=60):
