@@ -31,14 +31,14 @@ def _read_body(httprequest, limit):
     """
     body = httprequest.environ.get(BODY_ENVIRON_KEY)
     if body is None:
+        # Odoo's request wrapper exposes neither werkzeug's stream nor wsgi.input.
+        wrapped = httprequest._HTTPRequest__wrapped
         length = httprequest.content_length
-        raw = httprequest.environ.get("wsgi.input")
+        raw = wrapped.environ.get("wsgi.input")
         if length is not None and hasattr(raw, "read1"):
             body = _read_before_deadline(raw, length)
         else:
-            # Odoo's request wrapper does not expose werkzeug's stream.
-            stream = httprequest._HTTPRequest__wrapped.stream
-            body = stream.read(limit + 1)
+            body = wrapped.stream.read(limit + 1)
             if len(body) > limit:
                 return None
         httprequest.environ[BODY_ENVIRON_KEY] = body
