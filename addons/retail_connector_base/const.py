@@ -29,6 +29,8 @@ DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 # A webhook body must arrive within this many seconds: a sender trickling it
 # (slow loris) would otherwise hold an HTTP worker until Odoo kills it.
 WEBHOOK_BODY_TIMEOUT_SECONDS = 10
+# Retry-After of a delivery answered while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_RAW_BODY_RETENTION_DAYS = 30
 

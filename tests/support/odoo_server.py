@@ -101,7 +101,10 @@ class OdooServer:
 
     def __enter__(self):
         conf = settings()
-        modules = "base,web,queue_job" if self.queue_job else "base,web"
+        # As docker/odoo.conf: retail_connector_base server-wide answers webhooks
+        # with 503 while the database is unreachable.
+        modules = "base,web,queue_job," if self.queue_job else "base,web,"
+        modules += "retail_connector_base"
         command = [
             *odoo_command(conf["python"]), "server",
             "-c", conf["config"],

@@ -6,7 +6,7 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..adapters import get_adapter_class
-from ..const import WEBHOOK_BODY_TIMEOUT_SECONDS
+from ..const import DATABASE_RETRY_AFTER_SECONDS, WEBHOOK_BODY_TIMEOUT_SECONDS
 from ..exceptions import PayloadError, SignatureError
 from ..utils import lower_headers
 
@@ -89,6 +89,16 @@ class RetailWebhookController(http.Controller):
         stored when it fails. The event and its job are written in this
         request's transaction, so an acknowledged delivery is durable.
         """
+        if not request.db:
+            # Odoo could not reach the database (connections exhausted,
+            # PostgreSQL restarting) and serves the request without one, which
+            # only finds this route when the module is loaded server-wide: the
+            # channel must send again, not read a 404 as "endpoint gone".
+            return request.make_json_response(
+                {"status": "error", "error": "the database is unavailable: send again later"},
+                status=503,
+                headers=[("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS))],
+            )
         # Events are stored and their jobs run as the superuser: no user
         # session comes with a channel's delivery.
         request.update_env(user=SUPERUSER_ID)
