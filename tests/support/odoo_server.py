@@ -82,22 +82,54 @@ def drop_database(name):
             cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class OdooServer:
+class OdooClient:
+    """Back-office calls to a running Odoo, through the web client's own endpoints,
+    as one user (a session cookie)."""
+
+    def __init__(self, base_url, dbname):
+        self.base_url = base_url
+        self.dbname = dbname
+        self.session = requests.Session()
+
+    def login(self, login=ADMIN_LOGIN, password=ADMIN_PASSWORD):
+        self.rpc(
+            "/web/session/authenticate",
+            {"db": self.dbname, "login": login, "password": password},
+        )
+
+    def rpc(self, path, params):
+        response = self.session.post(
+            f"{self.base_url}{path}",
+            json={"jsonrpc": "2.0", "method": "call", "id": str(uuid.uuid4()), "params": params},
+            timeout=60,
+        )
+        response.raise_for_status()
+        answer = response.json()
+        if "error" in answer:
+            raise RuntimeError(json.dumps(answer["error"], indent=2))
+        return answer.get("result")
+
+    def call(self, model, method, *args, **kwargs):
+        return self.rpc(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+
+class OdooServer(OdooClient):
     """``with OdooServer(db) as server:`` runs Odoo until the block ends."""
 
     def __init__(
         self, dbname, workers=2, queue_job=True, channels=None, log_path=None, cron_threads=0
     ):
-        self.dbname = dbname
         self.cron_threads = cron_threads
         self.port = free_port()
+        super().__init__(f"http://127.0.0.1:{self.port}", dbname)
         self.workers = workers
         self.queue_job = queue_job
         self.channels = channels or "root:4,root.retail.realtime:2,root.retail.batch:1"
         self.log_path = log_path or f"/tmp/retail-connect-odoo-{self.port}.log"
         self.process = None
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.session = requests.Session()
 
     def __enter__(self):
         conf = settings()
@@ -158,31 +190,11 @@ class OdooServer:
         with open(self.log_path, "rb") as handle:
             return handle.read().decode(errors="replace")[-tail:]
 
-    # Back-office calls, through the web client's own endpoints
-
-    def login(self):
-        self.rpc(
-            "/web/session/authenticate",
-            {"db": self.dbname, "login": ADMIN_LOGIN, "password": ADMIN_PASSWORD},
-        )
-
-    def rpc(self, path, params):
-        response = self.session.post(
-            f"{self.base_url}{path}",
-            json={"jsonrpc": "2.0", "method": "call", "id": str(uuid.uuid4()), "params": params},
-            timeout=60,
-        )
-        response.raise_for_status()
-        answer = response.json()
-        if "error" in answer:
-            raise RuntimeError(json.dumps(answer["error"], indent=2))
-        return answer.get("result")
-
-    def call(self, model, method, *args, **kwargs):
-        return self.rpc(
-            "/web/dataset/call_kw",
-            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        )
+    def as_user(self, login, password):
+        """A client of this server logged in as ``login``."""
+        client = OdooClient(self.base_url, self.dbname)
+        client.login(login, password)
+        return client
 
 
 def query(database, sql, params=()):
