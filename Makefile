@@ -1,8 +1,18 @@
-.PHONY: test lint bench bench-import bench-identity bench-identity-accuracy up
+.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
 	bash tests/run.sh
+
+# The fault suite alone (also part of `make test`): faults injected into a real
+# multi-worker Odoo, each scenario ending with a ledger of counts.
+test-faults:
+	bash tests/run.sh faults
+
+# Its heavy variants: a real PostgreSQL restart (the whole cluster: run it alone) and a
+# 10-minute channel outage with the shipped retry pattern (about 15 minutes).
+test-faults-heavy:
+	RETAIL_FAULTS_HEAVY=1 bash tests/run.sh faults
 
 lint:
 	pre-commit run --all-files
