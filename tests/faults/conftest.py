@@ -63,7 +63,12 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("fault suite ledger")
     columns = ("sent", "accepted", "refused", "stored", "applied", "lost", "doubled")
     write(f"{'scenario':<62} " + " ".join(f"{c:>8}" for c in columns) + "  visible as")
-    for row in LEDGER:
+
+    def number(row):
+        head = row.scenario.split(".", 1)[0]
+        return (int(head.rstrip("ab")), head) if head.rstrip("ab").isdigit() else (99, head)
+
+    for row in sorted(LEDGER, key=number):
         counts = " ".join(f"{getattr(row, c):>8}" for c in columns)
         write(f"{row.scenario[:62]:<62} {counts}  {row.visible}")
 
