@@ -58,12 +58,17 @@ def generic_backend(odoo_server):
 @pytest.fixture(scope="session")
 def catalog(odoo_server):
     """What the e2e orders sell: a mug, and a 20 % sales tax."""
-    odoo_server.call(
+    add_catalog(odoo_server)
+
+
+def add_catalog(server):
+    """A mug (SKU E2E-MUG, 10.00) and a 20 % sales tax on ``server``."""
+    server.call(
         "product.product",
         "create",
         {"name": "Mug", "default_code": "E2E-MUG", "type": "consu", "list_price": 10},
     )
-    odoo_server.call(
+    server.call(
         "account.tax",
         "create",
         {"name": "E2E VAT 20%", "amount": 20, "amount_type": "percent", "type_tax_use": "sale"},

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ..conftest import add_catalog
 from ..support.odoo_server import OdooServer, clone_database, drop_database, query
 
 SECRET = "whsec_" + base64.b64encode(b"fault-suite-secret-of-32-bytes!!").decode()
@@ -106,16 +107,7 @@ def make_backend(server, secret=SECRET, company_id=None, **values):
 @pytest.fixture(scope="module")
 def catalog(fault_server):
     """What the orders sell: a mug (E2E-MUG), and a 20 % sales tax."""
-    fault_server.call(
-        "product.product",
-        "create",
-        {"name": "Mug", "default_code": "E2E-MUG", "type": "consu", "list_price": 10},
-    )
-    fault_server.call(
-        "account.tax",
-        "create",
-        {"name": "Faults VAT 20%", "amount": 20, "amount_type": "percent", "type_tax_use": "sale"},
-    )
+    add_catalog(fault_server)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import uuid
 
 import requests
 
+from ..conftest import add_catalog
 from ..support.generic_channel import order_payload, signed_delivery
 from ..support.odoo_server import OdooServer, clone_database, drop_database, query, wait_until
 from .conftest import HEAVY, SECRET, event_counts, make_backend, order_counts
@@ -125,11 +126,7 @@ def test_a_worker_killed_mid_job_and_the_server_killed_mid_burst(ledger):
     try:
         with OdooServer(name, workers=2) as server:
             server.login()
-            server.call(
-                "product.product",
-                "create",
-                {"name": "Mug", "default_code": "E2E-MUG", "type": "consu", "list_price": 10},
-            )
+            add_catalog(server)
             backend_id, url = make_backend(server)
             # A long job: an order of 400 lines.
             big = order_payload()
