@@ -26,15 +26,18 @@ class PublishError(Exception):
     """The broker did not confirm the message."""
 
 
-def _parameters(url):
+def _parameters(url, client_name=None):
     parameters = pika.URLParameters(url)
+    if client_name:
+        # Shown by the broker (rabbitmqctl list_connections client_properties).
+        parameters.client_properties = {"connection_name": client_name}
     parameters.socket_timeout = CONNECT_TIMEOUT
     parameters.blocked_connection_timeout = 10
     parameters.connection_attempts = 1
     return parameters
 
 
-def _channel(url):
+def _channel(url, client_name=None):
     """This thread's confirmed channel to ``url``, opened if needed."""
     channels = getattr(_local, "channels", None)
     if channels is None:
@@ -42,7 +45,7 @@ def _channel(url):
     channel = channels.get(url)
     if channel is not None and channel.is_open and channel.connection.is_open:
         return channel
-    connection = pika.BlockingConnection(_parameters(url))
+    connection = pika.BlockingConnection(_parameters(url, client_name))
     channel = connection.channel()
     channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
     channel.confirm_delivery()
@@ -60,7 +63,16 @@ def close(url=None):
                 channel.connection.close()
 
 
-def publish(url, routing_key, message_id, body, timestamp=None, headers=None, sleep=time.sleep):
+def publish(
+    url,
+    routing_key,
+    message_id,
+    body,
+    timestamp=None,
+    headers=None,
+    client_name=None,
+    sleep=time.sleep,
+):
     """Publish one persistent message and wait for the broker's confirm.
 
     :raise PublishError: after the reconnections failed or on a nack
@@ -78,7 +90,7 @@ def publish(url, routing_key, message_id, body, timestamp=None, headers=None, sl
         if delay:
             sleep(delay)
         try:
-            channel = _channel(url)
+            channel = _channel(url, client_name)
             channel.basic_publish(EXCHANGE, routing_key, body, properties)
             return
         except pika.exceptions.NackError as exc:

@@ -209,6 +209,7 @@ class RetailBusinessEventDelivery(models.Model):
                 body,
                 timestamp=time.time(),
                 headers={"sequence": event.sequence, "subject": event.subject_key},
+                client_name=f"retail-connect {self.env.cr.dbname}",
             )
         except amqp_publisher.PublishError as exc:
             raise TransientError(str(exc)) from None
