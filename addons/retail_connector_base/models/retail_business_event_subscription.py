@@ -1,4 +1,5 @@
 import base64
+import os
 import secrets
 
 from odoo import api, fields, models
@@ -123,6 +124,14 @@ class RetailBusinessEventSubscription(models.Model):
         for subscription in self:
             subscription.pending_count = counts["pending"].get(subscription.id, 0)
             subscription.dead_count = counts["dead"].get(subscription.id, 0)
+
+    @api.onchange("kind")
+    def _onchange_kind(self):
+        """A RabbitMQ subscription starts with the broker of the deployment
+        (``RETAIL_EVENTS_AMQP_URL``, set by docker-compose's events profile)."""
+        broker = os.environ.get("RETAIL_EVENTS_AMQP_URL")
+        if self.kind == "amqp" and broker and not (self.url or "").startswith("amqp"):
+            self.url = broker
 
     @api.constrains("url", "kind")
     def _check_url(self):
