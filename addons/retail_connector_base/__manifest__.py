@@ -25,6 +25,7 @@
         "wizard/retail_outbox_discard_wizard_views.xml",
         "views/retail_order_return_views.xml",
         "views/retail_reconciliation_views.xml",
+        "security/retail_business_event_security.xml",
         "data/retail_business_event_data.xml",
         "views/retail_business_event_views.xml",
     ],

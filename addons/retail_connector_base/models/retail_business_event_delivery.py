@@ -58,6 +58,7 @@ class RetailBusinessEventDelivery(models.Model):
         "retail.business.event.subscription", required=True, readonly=True, ondelete="cascade"
     )
     backend_id = fields.Many2one(related="event_id.backend_id")
+    company_id = fields.Many2one(related="event_id.company_id", store=True, index=True)
     subject_key = fields.Char(readonly=True)
     sequence = fields.Integer(readonly=True)
     state = fields.Selection(DELIVERY_STATES, required=True, default="pending", index=True)

@@ -3,6 +3,8 @@ import json
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.modules.neutralize import get_neutralization_queries
+from odoo.tests import new_test_user
 
 from .common import GENERIC_SECRET, generic_order_payload
 from .event_receiver import EventReceiver
@@ -224,3 +226,30 @@ class TestGenericChannelHearsBack(EventCase):
         self.assertEqual(self.backend.event_subscription_id.state, "enabled")
         self.backend.event_webhook_url = False
         self.assertFalse(self.backend.event_subscription_id.active)
+
+
+class TestBusinessEventSafety(EventCase):
+    def test_neutralized_copy_tells_nobody(self):
+        subscription = self.subscribe(types="*")
+        installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+        for query in get_neutralization_queries(installed.mapped("name")):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertEqual(subscription.state, "disabled")
+        self.assertFalse(subscription.secret)
+
+    def test_other_company_user_sees_no_event(self):
+        self.subscribe(types="*")
+        self.env["res.partner"].create({"name": "Seen by company 1"})
+        other = self.env["res.company"].create({"name": "Other company"})
+        user = new_test_user(
+            self.env,
+            login="other-company-user",
+            groups="retail_connector_base.group_retail_connect_user",
+            company_id=other.id,
+            company_ids=[other.id],
+        )
+        Event = self.env["retail.business.event"]
+        self.assertTrue(Event.search([]))
+        self.assertFalse(Event.with_user(user).search([]))
+        self.assertFalse(self.env["retail.business.event.delivery"].with_user(user).search([]))
