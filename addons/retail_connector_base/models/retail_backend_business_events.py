@@ -90,7 +90,8 @@ class RetailBackend(models.Model):
 
     def _hears_business_event(self, event):
         """Whether this channel hears ``event``: its own orders' events, and
-        stock adjusted in its company (and warehouse, when it has one)."""
+        stock of its SKUs adjusted in its company (and warehouse, when it
+        has one)."""
         self.ensure_one()
         if event.event_type not in catalogue.BACKEND_EVENT_TYPES:
             return False
@@ -98,5 +99,33 @@ class RetailBackend(models.Model):
             if event.company_id != self.company_id:
                 return False
             warehouse = (event.payload or {}).get("data", {}).get("warehouse")
-            return not self.warehouse_id or self.warehouse_id.code == warehouse
+            if self.warehouse_id and self.warehouse_id.code != warehouse:
+                return False
+            return self._sells_product(event.res_id)
         return event.backend_id == self
+
+    def _sells_product(self, product_id):
+        """Whether ``product_id`` is one of this channel's SKUs: sold on its
+        orders or bound to it (as a full stock resync counts them)."""
+        self.ensure_one()
+        if (
+            self.env["retail.binding"]
+            .sudo()
+            .search_count(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "product.product"),
+                    ("res_id", "=", product_id),
+                ],
+                limit=1,
+            )
+        ):
+            return True
+        return bool(
+            self.env["sale.order.line"]
+            .sudo()
+            .search_count(
+                [("order_id.retail_backend_id", "=", self.id), ("product_id", "=", product_id)],
+                limit=1,
+            )
+        )

@@ -1,11 +1,14 @@
 import json
+from contextlib import closing
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.modules.neutralize import get_neutralization_queries
+from odoo.sql_db import db_connect
 from odoo.tests import new_test_user
 
+from ..models.retail_business_event_delivery import CONCURRENCY_LOCK_CLASS
 from .common import GENERIC_SECRET, generic_order_payload
 from .event_receiver import EventReceiver
 from .events_common import EventCase, assert_valid_event
@@ -157,6 +160,28 @@ class TestBusinessEventWebhooks(EventCase):
             [("order.confirmed", 1), ("order.cancelled", 2)],
         )
 
+    def test_a_busy_subscriber_s_deliveries_wait_without_spending_attempts(self):
+        with EventReceiver() as receiver:
+            subscription = self.subscribe(receiver.url, types="order.*", max_concurrency=1)
+            self.confirm_order()
+            delivery = self.deliveries(subscription)
+            # Another worker is sending to this subscriber: its only slot is taken.
+            with closing(db_connect(self.env.cr.dbname).cursor()) as other:
+                other.execute(
+                    "SELECT pg_advisory_lock(%s, %s)",
+                    (CONCURRENCY_LOCK_CLASS, subscription.id * 1000),
+                )
+                self.deliver(delivery)
+                self.assertEqual((delivery.state, delivery.attempts), ("pending", 0))
+                self.assertIn("all busy", delivery.job_id.result or "")
+                other.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)",
+                    (CONCURRENCY_LOCK_CLASS, subscription.id * 1000),
+                )
+            self.deliver(delivery)
+        self.assertEqual(delivery.state, "done")
+        self.assertEqual(len(receiver.requests), 1)
+
     def test_subscription_filters_types_company_and_channel(self):
         shop = self.subscribe(types="order.confirmed", backend_id=self.backend.id)
         everything = self.subscribe(types="*")
@@ -217,6 +242,24 @@ class TestGenericChannelHearsBack(EventCase):
         self.assertFalse(cancelled["echo"], "cancelled in Odoo")
         self.assertEqual(confirmed["data"]["order_ref"]["external_id"], "1001")
         self.assertEqual(json.loads(receiver.requests[0]["body"])["source"]["kind"], "channel")
+
+    def test_channel_hears_stock_counts_of_its_own_skus_only(self):
+        self.backend.write({"event_webhook_url": "http://127.0.0.1:9/x"})
+        (self.tshirt | self.mug).write({"is_storable": True})
+        self.run_event_job(self.store_event(generic_order_payload()))  # sells TSHIRT-M
+        stock = (
+            self.env["stock.warehouse"]
+            .search([("company_id", "=", self.env.company.id)], limit=1)
+            .lot_stock_id
+        )
+        for product in self.tshirt | self.mug:
+            self.env["stock.quant"].with_context(inventory_mode=True).create(
+                {"product_id": product.id, "location_id": stock.id, "inventory_quantity": 3}
+            ).action_apply_inventory()
+        heard = self.backend.event_subscription_id.delivery_ids.event_id.filtered(
+            lambda e: e.event_type == "inventory.adjusted"
+        )
+        self.assertEqual([e.payload["data"]["level"]["sku"] for e in heard], ["TSHIRT-M"])
 
     def test_paused_channel_keeps_its_events_until_activated(self):
         self.backend.write({"event_webhook_url": "http://127.0.0.1:9/x"})
