@@ -1,6 +1,8 @@
 import json
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
@@ -12,6 +14,12 @@ _logger = logging.getLogger(__name__)
 # The context key naming the backend whose inbound event is being applied
 # (set by ``retail.event._apply``): a change made there is the channel's own.
 SOURCE_BACKEND_KEY = "retail_source_backend_id"
+# Errors that retry the change rather than lose its event.
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 
 
 class RetailBusinessEvent(models.Model):
@@ -81,6 +89,11 @@ class RetailBusinessEvent(models.Model):
                 return self.sudo()._create_event(
                     event_type, record, data, subject, backend, company
                 )
+        except CONCURRENCY_ERRORS:
+            # Another transaction numbered this object's events meanwhile:
+            # the whole change is retried (as its own conflicts are), so that
+            # its event is never lost.
+            raise
         except Exception:  # an event never breaks the change
             _logger.exception("Business event %s about %s not recorded", event_type, record)
             return self.browse()

@@ -1,3 +1,9 @@
+from contextlib import closing
+
+import psycopg2
+
+from odoo.sql_db import db_connect
+
 from .common import canonical_order
 from .events_common import EventCase, assert_valid_event
 
@@ -111,6 +117,32 @@ class TestBusinessEventEmission(EventCase):
             order.with_context(retail_source_backend_id="not an id")._action_cancel()
         self.assertEqual(order.state, "cancel")
         self.assertFalse(self.events("order.cancelled"))
+
+    def test_a_concurrent_numbering_retries_the_change_rather_than_lose_its_event(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Walk In"}).id,
+                "order_line": [(0, 0, {"product_id": self.mug.id, "product_uom_qty": 1})],
+            }
+        )
+        subject = f"order/{order.id}"
+        # Another transaction numbers an event of this order and commits.
+        with closing(db_connect(self.env.cr.dbname).cursor()) as other:
+            other.execute(
+                "INSERT INTO retail_business_event_counter (subject_key, last_sequence)"
+                " VALUES (%s, 1)",
+                (subject,),
+            )
+            other.commit()
+        try:
+            with self.assertRaises(psycopg2.errors.SerializationFailure):
+                order.action_confirm()
+        finally:
+            with closing(db_connect(self.env.cr.dbname).cursor()) as other:
+                other.execute(
+                    "DELETE FROM retail_business_event_counter WHERE subject_key = %s", (subject,)
+                )
+                other.commit()
 
     def test_shipment_dispatched_then_delivered(self):
         self.env["stock.quant"]._update_available_quantity(
