@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..business_events import amqp_publisher, http_sender
 from ..business_events.address_guard import AddressRefused
@@ -77,14 +78,40 @@ class RetailBusinessEventDelivery(models.Model):
             )
 
     def _schedule(self):
-        for delivery in self:
-            subscription = delivery.subscription_id
-            job = delivery.with_delay(
-                channel=subscription._job_channel(),
-                max_retries=subscription.max_attempts,
-                description=f"Deliver {delivery.event_id.event_type} to {subscription.name}",
-            )._send()
-            delivery.job_id = job.db_record()
+        """One job per delivery, in the subscriber's channel, stored in one
+        INSERT (what ``with_delay()`` stores one by one, with a lookup
+        each: this runs in the transaction of the business change)."""
+        if not self:
+            return
+        jobs = [
+            Job(
+                delivery._send,
+                max_retries=delivery.subscription_id.max_attempts,
+                channel=delivery.subscription_id._job_channel(),
+                description=f"Deliver {delivery.event_id.event_type} "
+                f"to {delivery.subscription_id.name}",
+            )
+            for delivery in self
+        ]
+        JobModel = self.env["queue.job"]
+        records = (
+            JobModel.with_context(_job_edit_sentinel=JobModel.EDIT_SENTINEL)
+            .sudo()
+            .create([job._store_values(create=True) for job in jobs])
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retail_business_event_delivery delivery SET job_id = new.job_id
+                  FROM (VALUES %s) AS new (id, job_id) WHERE delivery.id = new.id
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s)", delivery.id, record.id)
+                    for delivery, record in zip(self, records, strict=True)
+                ),
+            )
+        )
+        self.invalidate_recordset(["job_id"])
 
     def _get_retry_policy(self):
         """Override of ``retail.processing.mixin``: the subscription's attempts."""

@@ -182,6 +182,28 @@ class TestBusinessEventWebhooks(EventCase):
         self.assertEqual(delivery.state, "done")
         self.assertEqual(len(receiver.requests), 1)
 
+    def test_batched_jobs_are_the_jobs_with_delay_stores(self):
+        subscription = self.subscribe(types="order.*", max_attempts=7)
+        self.confirm_order()
+        delivery = self.deliveries(subscription)
+        ours = delivery.job_id
+        theirs = (
+            delivery.with_delay(
+                channel=subscription._job_channel(),
+                max_retries=7,
+                description=ours.name,
+            )
+            ._send()
+            .db_record()
+        )
+        fields = [
+            "name", "model_name", "method_name", "func_string", "channel_method_name",
+            "job_function_id", "channel", "records", "args", "kwargs", "state", "priority",
+            "max_retries", "retry", "user_id", "company_id", "eta", "dependencies",
+        ]  # fmt: skip
+        self.assertEqual(ours.read(fields)[0] | {"id": 0}, theirs.read(fields)[0] | {"id": 0})
+        self.assertEqual(ours.channel, f"root.retail.events.subscription_{subscription.id}")
+
     def test_subscription_filters_types_company_and_channel(self):
         shop = self.subscribe(types="order.confirmed", backend_id=self.backend.id)
         everything = self.subscribe(types="*")
