@@ -171,13 +171,23 @@ def test_thousand_confirmations_reach_a_flaky_receiver_and_rabbitmq(odoo_server)
             context={"disable_cancel_warning": True},
         )
         total = ORDERS + CANCELLED
-        wait(
-            lambda: deliveries(server, hook, ["done"]) == total,
-            "every event delivered to the receiver",
-            server,
-            timeout=110,
-            interval=1,
-        )
+        confirmed_at = time.monotonic()
+        try:
+            wait(
+                lambda: deliveries(server, hook, ["done"]) == total,
+                "every event delivered to the receiver",
+                timeout=110,
+                interval=1,
+            )
+        except AssertionError:
+            states = {
+                state: deliveries(server, hook, [state])
+                for state in ("pending", "done", "failed", "dead")
+            }
+            raise AssertionError(
+                f"deliveries after {time.monotonic() - confirmed_at:.0f} s: {states}; "
+                f"receiver calls {len(receiver.requests)}\n{server.log()}"
+            ) from None
         if use_broker:
             wait(
                 lambda: deliveries(server, amqp, ["done"]) == total,
@@ -193,7 +203,10 @@ def test_thousand_confirmations_reach_a_flaky_receiver_and_rabbitmq(odoo_server)
             [hook, amqp] if amqp else [hook],
             {"state": "disabled"},
         )
-    print(f"\n{total} events in {elapsed:.1f} s; receiver calls {len(receiver.requests)}")
+    print(
+        f"\n{total} events in {elapsed:.1f} s ({confirmed_at - started:.1f} s to create and "
+        f"confirm the orders); receiver calls {len(receiver.requests)}"
+    )
     assert deliveries(server, hook, ["dead", "failed"]) == 0
     ids = [event["id"] for event in receiver.delivered]
     assert len(ids) == total and len(set(ids)) == total, "every event once"

@@ -189,10 +189,9 @@ class RetailBusinessEventDelivery(models.Model):
             }
         )
         try:
-            with self.env.cr.savepoint():
-                subscription._note_success()
-        except Exception:  # noqa: BLE001 - health counters never undo a delivery
-            _logger.info("Success of subscription %s not counted (contention)", subscription.id)
+            subscription._note_success()
+        except Exception:  # health counters never undo a delivery
+            _logger.exception("Success of subscription %s not recorded", subscription.id)
         return status
 
     def _post(self, subscription, event, body):
@@ -246,12 +245,10 @@ class RetailBusinessEventDelivery(models.Model):
     def _record_failure(self, exc, started):
         """Override of ``retail.processing.mixin``: the subscriber's failed
         attempts in a row are counted (and may disable it)."""
-        message = str(exc)
         try:
-            with self.env.registry.cursor() as cr:
-                self.subscription_id.with_env(self.env(cr=cr))._note_failure(message)
-        except Exception:  # noqa: BLE001 - health counters never hide the outcome
-            _logger.info("Failure of subscription %s not counted", self.subscription_id.id)
+            self.subscription_id._note_failure(str(exc))
+        except Exception:  # health counters never hide the outcome
+            _logger.exception("Failure of subscription %s not counted", self.subscription_id.id)
         return super()._record_failure(exc, started)
 
     def _get_failure_values(self, started):

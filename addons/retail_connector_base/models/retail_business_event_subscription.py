@@ -1,16 +1,19 @@
 import base64
 import os
 import secrets
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..business_events import address_guard, catalogue, http_sender
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 SUBSCRIPTION_STATES = [("enabled", "Enabled"), ("disabled", "Disabled")]
 DEFAULT_MAX_ATTEMPTS = 18  # with the backoff of the job function: about a day
-DEFAULT_FAILURE_THRESHOLD = 200
+DEFAULT_FAILURE_THRESHOLD = 20
+DEFAULT_FAILURE_WINDOW_HOURS = 24
 
 
 def new_secret():
@@ -25,8 +28,9 @@ class RetailBusinessEventSubscription(models.Model):
     kept by the backend: the events about its orders and its stock, signed
     with the backend's secret.
 
-    A subscriber that answers 410 Gone, or fails ``failure_threshold``
-    attempts in a row, is disabled and its owner told; its undelivered
+    A subscriber that answers 410 Gone, or fails continuously (at least
+    ``failure_threshold`` attempts in a row, for more than
+    ``failure_window_hours``), is disabled and its owner told; its undelivered
     events wait until it is enabled again.
     """
 
@@ -88,9 +92,16 @@ class RetailBusinessEventSubscription(models.Model):
     )
     failure_threshold = fields.Integer(
         default=DEFAULT_FAILURE_THRESHOLD,
-        help="Failed attempts in a row after which the subscription is disabled.",
+        help="Failed attempts in a row (no success between) that, over more than the failure "
+        "window, disable the subscription.",
     )
-    consecutive_failures = fields.Integer(readonly=True)
+    failure_window_hours = fields.Integer(
+        default=DEFAULT_FAILURE_WINDOW_HOURS,
+        help="How long a subscriber may fail continuously before it is disabled (with at least "
+        "the threshold's failed attempts): an outage shorter than this never disables it.",
+    )
+    consecutive_failures = fields.Integer(readonly=True, default=0)
+    failing_since = fields.Datetime(readonly=True)
     last_success_at = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
     channel_backend_id = fields.Many2one(
@@ -166,13 +177,15 @@ class RetailBusinessEventSubscription(models.Model):
             except ValueError as exc:
                 raise ValidationError(str(exc)) from None
 
-    @api.constrains("max_concurrency", "max_attempts", "failure_threshold")
+    @api.constrains("max_concurrency", "max_attempts", "failure_threshold", "failure_window_hours")
     def _check_limits(self):
         for subscription in self:
             if min(subscription.max_concurrency, subscription.max_attempts) < 1:
                 raise ValidationError(self.env._("Concurrency and attempts are at least 1."))
-            if subscription.failure_threshold < 1:
-                raise ValidationError(self.env._("The failure threshold is at least 1."))
+            if subscription.failure_threshold < 1 or subscription.failure_window_hours < 0:
+                raise ValidationError(
+                    self.env._("The failure threshold is at least 1, its window at least 0.")
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -230,27 +243,71 @@ class RetailBusinessEventSubscription(models.Model):
     # Health
 
     def _note_success(self):
-        if self.consecutive_failures or not self.last_success_at:
-            self.sudo().write({"consecutive_failures": 0, "last_success_at": fields.Datetime.now()})
-
-    def _note_failure(self, message):
-        """Count a failed attempt (from the cursor that records it); disable
-        past the threshold."""
-        subscription = self.sudo()
-        subscription.write(
-            {"consecutive_failures": subscription.consecutive_failures + 1, "last_error": message}
-        )
-        if (
-            subscription.state == "enabled"
-            and subscription.consecutive_failures >= subscription.failure_threshold
-        ):
-            subscription._disable(
-                self.env._(
-                    "%(count)s deliveries failed in a row; last error: %(error)s",
-                    count=subscription.consecutive_failures,
-                    error=message,
+        """A delivery went through: the subscriber is not failing (recorded
+        at most once a minute while all is well, from a cursor of its own,
+        skipped when another job is recording it: never a conflict that
+        could undo a delivery)."""
+        self.ensure_one()
+        recent = fields.Datetime.now() - timedelta(minutes=1)
+        if not self.consecutive_failures and self.last_success_at and self.last_success_at > recent:
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE retail_business_event_subscription
+                       SET consecutive_failures = 0, failing_since = NULL,
+                           last_success_at = now() at time zone 'UTC'
+                     WHERE id IN (SELECT id FROM retail_business_event_subscription
+                                   WHERE id = %s FOR UPDATE SKIP LOCKED)
+                    """,
+                    self.id,
                 )
             )
+        self.invalidate_recordset(["consecutive_failures", "failing_since", "last_success_at"])
+
+    def _note_failure(self, message):
+        """Count a failed attempt (from a cursor of its own, skipped when
+        another job is counting one); disable a subscriber failing
+        continuously: ``failure_threshold`` attempts in a row over more than
+        ``failure_window_hours`` (a short outage never disables it)."""
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE retail_business_event_subscription
+                       SET consecutive_failures = COALESCE(consecutive_failures, 0) + 1,
+                           last_error = %s,
+                           failing_since = COALESCE(failing_since, now() at time zone 'UTC')
+                     WHERE id IN (SELECT id FROM retail_business_event_subscription
+                                   WHERE id = %s FOR UPDATE SKIP LOCKED)
+                    RETURNING consecutive_failures, failing_since, state
+                    """,
+                    message,
+                    self.id,
+                )
+            )
+            row = cr.fetchone()
+            if not row:
+                return
+            count, failing_since, state = row
+            window = timedelta(hours=self.failure_window_hours)
+            if (
+                state == "enabled"
+                and count >= self.failure_threshold
+                and failing_since <= fields.Datetime.now() - window
+            ):
+                self.with_env(self.env(cr=cr))._disable(
+                    self.env._(
+                        "%(count)s deliveries failed in a row since %(since)s; last error: "
+                        "%(error)s",
+                        count=count,
+                        since=failing_since.strftime("%Y-%m-%d %H:%M UTC"),
+                        error=message,
+                    )
+                )
+        self.invalidate_recordset()
 
     def _disable(self, reason):
         """Stop delivering and tell the owner why."""
@@ -271,7 +328,14 @@ class RetailBusinessEventSubscription(models.Model):
         """Deliver again, starting with what waited."""
         if not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(self.env._("Only a Retail Connect manager may enable subscriptions."))
-        self.write({"state": "enabled", "disabled_reason": False, "consecutive_failures": 0})
+        self.write(
+            {
+                "state": "enabled",
+                "disabled_reason": False,
+                "consecutive_failures": 0,
+                "failing_since": False,
+            }
+        )
         waiting = self.env["retail.business.event.delivery"].search(
             [("subscription_id", "in", self.ids), ("state", "=", "pending")], order="id"
         )

@@ -1,5 +1,6 @@
 import json
 from contextlib import closing
+from datetime import timedelta
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -104,14 +105,21 @@ class TestBusinessEventWebhooks(EventCase):
             self.deliver(second)
         self.assertEqual(second.state, "done")
 
-    def test_continuous_failures_past_the_threshold_disable(self):
+    def test_continuous_failures_past_the_threshold_and_window_disable(self):
         with EventReceiver(status=503) as receiver:
-            subscription = self.subscribe(receiver.url, types="order.*", failure_threshold=2)
+            subscription = self.subscribe(
+                receiver.url, types="order.*", failure_threshold=2, failure_window_hours=1
+            )
             self.confirm_order()
             self.confirm_order("Second")
             self.deliver(self.deliveries(subscription))
+            self.assertEqual(subscription.consecutive_failures, 2)
+            self.assertEqual(subscription.state, "enabled", "failing for less than an hour")
+            subscription.failing_since -= timedelta(hours=2)
+            self.env.flush_all()
+            self.deliver(self.deliveries(subscription)[:1])
         self.assertEqual(subscription.state, "disabled")
-        self.assertIn("2 deliveries failed in a row", subscription.disabled_reason)
+        self.assertIn("3 deliveries failed in a row since", subscription.disabled_reason)
 
     def test_private_address_is_refused_unless_allow_listed(self):
         with EventReceiver() as receiver:
