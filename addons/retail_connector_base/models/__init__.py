@@ -25,3 +25,4 @@ from . import retail_business_event_subscription
 from . import retail_business_event_delivery
 from . import retail_business_event_sources
 from . import retail_backend_business_events
+from . import retail_business_event_subscription_health

@@ -14,6 +14,13 @@ SUBSCRIPTION_STATES = [("enabled", "Enabled"), ("disabled", "Disabled")]
 DEFAULT_MAX_ATTEMPTS = 18  # with the backoff of the job function: about a day
 DEFAULT_FAILURE_THRESHOLD = 20
 DEFAULT_FAILURE_WINDOW_HOURS = 24
+HEALTH_FIELDS = [
+    "health_id",
+    "consecutive_failures",
+    "failing_since",
+    "last_success_at",
+    "last_error",
+]
 
 
 def new_secret():
@@ -100,10 +107,13 @@ class RetailBusinessEventSubscription(models.Model):
         help="How long a subscriber may fail continuously before it is disabled (with at least "
         "the threshold's failed attempts): an outage shorter than this never disables it.",
     )
-    consecutive_failures = fields.Integer(readonly=True, default=0)
-    failing_since = fields.Datetime(readonly=True)
-    last_success_at = fields.Datetime(readonly=True)
-    last_error = fields.Text(readonly=True)
+    health_id = fields.Many2one(
+        "retail.business.event.subscription.health", compute="_compute_health", readonly=True
+    )
+    consecutive_failures = fields.Integer(compute="_compute_health")
+    failing_since = fields.Datetime(compute="_compute_health")
+    last_success_at = fields.Datetime(compute="_compute_health")
+    last_error = fields.Text(compute="_compute_health")
     channel_backend_id = fields.Many2one(
         "retail.backend",
         string="Channel's own",
@@ -119,6 +129,37 @@ class RetailBusinessEventSubscription(models.Model):
         "(channel_backend_id) WHERE channel_backend_id IS NOT NULL",
         "A channel has one subscription of its own.",
     )
+
+    def _compute_health(self):
+        Health = self.env["retail.business.event.subscription.health"].sudo()
+        by_subscription = {
+            health.subscription_id.id: health
+            for health in Health.search([("subscription_id", "in", self.ids)])
+        }
+        for subscription in self:
+            health = by_subscription.get(subscription.id, Health)
+            subscription.health_id = health
+            subscription.consecutive_failures = health.consecutive_failures
+            subscription.failing_since = health.failing_since
+            subscription.last_success_at = health.last_success_at
+            subscription.last_error = health.last_error
+
+    def _health(self):
+        """The subscriber's health record (created if missing)."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retail_business_event_subscription_health
+                       (subscription_id, consecutive_failures, create_date, write_date)
+                VALUES (%s, 0, now() at time zone 'UTC', now() at time zone 'UTC')
+                ON CONFLICT (subscription_id) DO NOTHING
+                """,
+                self.id,
+            )
+        )
+        self.invalidate_recordset(HEALTH_FIELDS)
+        return self.health_id
 
     def _compute_delivery_counts(self):
         Delivery = self.env["retail.business.event.delivery"]
@@ -193,6 +234,8 @@ class RetailBusinessEventSubscription(models.Model):
             if vals.get("kind", "webhook") == "webhook" and not vals.get("secret"):
                 vals["secret"] = new_secret()
         subscriptions = super().create(vals_list)
+        for subscription in subscriptions:
+            subscription._health()
         self.env.registry.clear_cache()  # retail.business.event._sinks_configured
         return subscriptions
 
@@ -255,16 +298,17 @@ class RetailBusinessEventSubscription(models.Model):
             cr.execute(
                 SQL(
                     """
-                    UPDATE retail_business_event_subscription
+                    UPDATE retail_business_event_subscription_health
                        SET consecutive_failures = 0, failing_since = NULL,
                            last_success_at = now() at time zone 'UTC'
-                     WHERE id IN (SELECT id FROM retail_business_event_subscription
-                                   WHERE id = %s FOR UPDATE SKIP LOCKED)
+                     WHERE id IN (SELECT id FROM retail_business_event_subscription_health
+                                   WHERE subscription_id = %s FOR UPDATE SKIP LOCKED)
                     """,
                     self.id,
                 )
             )
-        self.invalidate_recordset(["consecutive_failures", "failing_since", "last_success_at"])
+        self.invalidate_recordset(HEALTH_FIELDS)
+        self.env["retail.business.event.subscription.health"].invalidate_model()
 
     def _note_failure(self, message):
         """Count a failed attempt (from a cursor of its own, skipped when
@@ -276,13 +320,13 @@ class RetailBusinessEventSubscription(models.Model):
             cr.execute(
                 SQL(
                     """
-                    UPDATE retail_business_event_subscription
+                    UPDATE retail_business_event_subscription_health
                        SET consecutive_failures = COALESCE(consecutive_failures, 0) + 1,
                            last_error = %s,
                            failing_since = COALESCE(failing_since, now() at time zone 'UTC')
-                     WHERE id IN (SELECT id FROM retail_business_event_subscription
-                                   WHERE id = %s FOR UPDATE SKIP LOCKED)
-                    RETURNING consecutive_failures, failing_since, state
+                     WHERE id IN (SELECT id FROM retail_business_event_subscription_health
+                                   WHERE subscription_id = %s FOR UPDATE SKIP LOCKED)
+                    RETURNING consecutive_failures, failing_since
                     """,
                     message,
                     self.id,
@@ -291,10 +335,10 @@ class RetailBusinessEventSubscription(models.Model):
             row = cr.fetchone()
             if not row:
                 return
-            count, failing_since, state = row
+            count, failing_since = row
             window = timedelta(hours=self.failure_window_hours)
             if (
-                state == "enabled"
+                self.state == "enabled"
                 and count >= self.failure_threshold
                 and failing_since <= fields.Datetime.now() - window
             ):
@@ -308,6 +352,7 @@ class RetailBusinessEventSubscription(models.Model):
                     )
                 )
         self.invalidate_recordset()
+        self.env["retail.business.event.subscription.health"].invalidate_model()
 
     def _disable(self, reason):
         """Stop delivering and tell the owner why."""
@@ -328,14 +373,9 @@ class RetailBusinessEventSubscription(models.Model):
         """Deliver again, starting with what waited."""
         if not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(self.env._("Only a Retail Connect manager may enable subscriptions."))
-        self.write(
-            {
-                "state": "enabled",
-                "disabled_reason": False,
-                "consecutive_failures": 0,
-                "failing_since": False,
-            }
-        )
+        self.write({"state": "enabled", "disabled_reason": False})
+        for subscription in self:
+            subscription._health().sudo().write({"consecutive_failures": 0, "failing_since": False})
         waiting = self.env["retail.business.event.delivery"].search(
             [("subscription_id", "in", self.ids), ("state", "=", "pending")], order="id"
         )

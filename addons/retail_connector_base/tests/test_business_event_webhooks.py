@@ -115,7 +115,7 @@ class TestBusinessEventWebhooks(EventCase):
             self.deliver(self.deliveries(subscription))
             self.assertEqual(subscription.consecutive_failures, 2)
             self.assertEqual(subscription.state, "enabled", "failing for less than an hour")
-            subscription.failing_since -= timedelta(hours=2)
+            subscription._health().failing_since -= timedelta(hours=2)
             self.env.flush_all()
             self.deliver(self.deliveries(subscription)[:1])
         self.assertEqual(subscription.state, "disabled")
