@@ -140,7 +140,11 @@ def test_thousand_confirmations_reach_a_flaky_receiver_and_rabbitmq(odoo_server)
             max_attempts=40,
         )  # fmt: skip
         [secret] = server.call("retail.business.event.subscription", "read", [hook], ["secret"])
-        amqp = subscribe(server, BROKER_URL, kind="amqp", max_attempts=40) if use_broker else None
+        amqp = (
+            subscribe(server, BROKER_URL, kind="amqp", max_attempts=40, max_concurrency=3)
+            if use_broker
+            else None
+        )
         started = time.monotonic()
         order_ids = []
         for _batch in range(ORDERS // 200):
