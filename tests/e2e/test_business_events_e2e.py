@@ -136,12 +136,12 @@ def test_thousand_confirmations_reach_a_flaky_receiver_and_rabbitmq(odoo_server)
     consumer = Consumer() if use_broker else None
     with EventReceiver(fail_ratio=0.3) as receiver:
         hook = subscribe(
-            server, receiver.url, allowed_networks="127.0.0.1/32", max_concurrency=3,
+            server, receiver.url, allowed_networks="127.0.0.1/32", max_concurrency=4,
             max_attempts=40,
         )  # fmt: skip
         [secret] = server.call("retail.business.event.subscription", "read", [hook], ["secret"])
         amqp = (
-            subscribe(server, BROKER_URL, kind="amqp", max_attempts=40, max_concurrency=3)
+            subscribe(server, BROKER_URL, kind="amqp", max_attempts=40, max_concurrency=4)
             if use_broker
             else None
         )
@@ -180,7 +180,7 @@ def test_thousand_confirmations_reach_a_flaky_receiver_and_rabbitmq(odoo_server)
             wait(
                 lambda: deliveries(server, hook, ["done"]) == total,
                 "every event delivered to the receiver",
-                timeout=110,
+                timeout=240,
                 interval=1,
             )
         except AssertionError:
@@ -275,5 +275,6 @@ def test_gone_receiver_is_disabled_and_private_address_refused(odoo_server):
             "the private address refused",
             server,
         )
+    server.call("retail.business.event.subscription", "write", [private], {"state": "disabled"})
     assert "loopback" in refused["error"]
     assert len(receiver.requests) == 1, "only the 410 answer; nothing reached via localhost"
