@@ -1,4 +1,4 @@
-.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-identity bench-identity-accuracy up
+.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -22,6 +22,10 @@ bench:
 
 bench-import:
 	bash tests/bench/run.sh import
+
+# Business events: order import with 3 subscribers vs none; events/s to a local receiver and RabbitMQ.
+bench-events:
+	bash tests/bench/run.sh events
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:

@@ -99,3 +99,7 @@ def test_published_json_schemas_are_current():
     expected = export_json_schemas.rendered()
     published = {p.name: p.read_text() for p in (ROOT / "docs" / "schemas").glob("*.json")}
     assert published == expected, "run: python tools/export_json_schemas.py"
+    events = {p.name: p.read_text() for p in (ROOT / "docs" / "events").glob("*.json")}
+    assert events == export_json_schemas.rendered_events(), (
+        "run: python tools/export_json_schemas.py"
+    )

@@ -2,7 +2,7 @@
     "name": "Retail Connect - Base",
     "summary": "Channel framework: backends, durable idempotent webhook ingestion, "
     "job processing and replay for retail channels",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
@@ -25,8 +25,11 @@
         "wizard/retail_outbox_discard_wizard_views.xml",
         "views/retail_order_return_views.xml",
         "views/retail_reconciliation_views.xml",
+        "security/retail_business_event_security.xml",
+        "data/retail_business_event_data.xml",
+        "views/retail_business_event_views.xml",
     ],
-    "external_dependencies": {"python": ["pydantic"]},
+    "external_dependencies": {"python": ["pydantic", "pika", "urllib3"]},
     "application": True,
     "installable": True,
 }

@@ -3,3 +3,5 @@ UPDATE retail_backend
    SET state = 'paused', webhook_secret = NULL, webhook_previous_secret = NULL;
 -- granted tokens and running operations belong to the production database
 DELETE FROM retail_backend_runtime;
+-- nor tell other systems what happens in it
+UPDATE retail_business_event_subscription SET state = 'disabled', secret = NULL;

@@ -19,3 +19,10 @@ from . import stock_quant
 from . import stock_picking
 from . import stock_return_picking
 from . import retail_reconciliation_run
+from . import retail_business_event
+from . import retail_business_event_counter
+from . import retail_business_event_subscription
+from . import retail_business_event_delivery
+from . import retail_business_event_sources
+from . import retail_backend_business_events
+from . import retail_business_event_subscription_health

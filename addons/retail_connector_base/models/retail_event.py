@@ -178,7 +178,10 @@ class RetailEvent(models.Model):
             raise PermanentError(f"the stored body is not JSON ({exc})") from None
         adapter = self.backend_id._get_adapter()
         canonical = adapter.to_canonical(self.topic, payload, self.headers or {})
-        return self._apply_canonical(canonical)
+        # Business events caused here are the channel's own (echo marking).
+        return self.with_context(retail_source_backend_id=self.backend_id.id)._apply_canonical(
+            canonical
+        )
 
     def _apply_canonical(self, canonical):
         """Write ``canonical`` data to Odoo's business objects.

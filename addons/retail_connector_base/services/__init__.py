@@ -12,3 +12,4 @@ from . import stock_change_notifier
 from . import stock_resync
 from . import shipment_importer
 from . import inventory_importer
+from . import business_event_payloads

@@ -17,3 +17,7 @@ from . import test_reconciliation
 from . import test_stock_sync
 from . import test_stock_import
 from . import test_event_insert_race
+from . import test_business_event_emission
+from . import test_business_event_webhooks
+from . import test_business_event_address_guard
+from . import test_business_event_rabbitmq

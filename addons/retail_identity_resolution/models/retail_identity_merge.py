@@ -167,6 +167,7 @@ class RetailIdentityMerge(models.Model):
                 "Merged into %(dst)s (%(merge)s).", dst=dst.display_name, merge=merge.display_name
             ),
         )
+        dst._retail_emit_merged(src, merge)
         self.env.flush_all()
         merge.watermarks = self.env["retail.identity.repointer"].sudo()._get_watermarks()
         _logger.info(
