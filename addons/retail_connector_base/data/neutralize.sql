@@ -3,3 +3,5 @@ UPDATE retail_backend
    SET state = 'paused', webhook_secret = NULL, webhook_previous_secret = NULL;
 -- granted tokens and running operations belong to the production database
 DELETE FROM retail_backend_runtime;
+-- nor answer the channel partners of production on the Channel API
+UPDATE retail_api_key SET revoked_at = now() at time zone 'UTC' WHERE revoked_at IS NULL;

@@ -19,3 +19,8 @@ from . import stock_quant
 from . import stock_picking
 from . import stock_return_picking
 from . import retail_reconciliation_run
+from . import retail_api_key
+from . import retail_api_call
+from . import retail_api_idempotency
+from . import retail_api_rate_bucket
+from . import retail_event_api
