@@ -24,11 +24,9 @@ DEPRECATIONS = {
     },
 }
 
+# Every published canonical object (docs/schemas/), then the API's own.
 MODELS = (
-    schemas.Order,
-    schemas.Customer,
-    schemas.Shipment,
-    schemas.InventoryLevel,
+    *schemas.CANONICAL_MODELS.values(),
     models.OrderReceipt,
     models.CancelRequest,
     models.ApiCustomer,

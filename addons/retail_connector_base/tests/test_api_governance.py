@@ -131,9 +131,7 @@ class TestApiRateLimit(ApiCase):
         _key, secret = self.make_key(rate_limit_per_minute=1, rate_limit_burst=3)
         answers = [self.call("GET", "/orders/x", secret=secret) for _i in range(4)]
         self.assertEqual([a.status_code for a in answers], [404, 404, 404, 429])
-        self.assertEqual(
-            [a.headers["RateLimit-Remaining"] for a in answers], ["2", "1", "0", "0"]
-        )
+        self.assertEqual([a.headers["RateLimit-Remaining"] for a in answers], ["2", "1", "0", "0"])
         self.assertEqual(answers[0].headers["RateLimit-Limit"], "3")
         limited = answers[-1]
         self.assertProblem(limited, 429, "rate-limited")

@@ -89,7 +89,9 @@ class TestApiOrders(ApiCase):
 
     def test_resubmitting_an_order_updates_it_and_answers_200(self):
         self.assertEqual(self.submit(canonical_order("api-upd")).status_code, 201)
-        later = canonical_order("api-upd", updated_at="2026-11-03T10:00:00Z", channel_status="closed")
+        later = canonical_order(
+            "api-upd", updated_at="2026-11-03T10:00:00Z", channel_status="closed"
+        )
         response = self.submit(later)
         self.assertEqual(response.status_code, 200, response.text)
         order = self.env["sale.order"].search([("retail_external_id", "=", "api-upd")])
@@ -107,21 +109,29 @@ class TestApiOrders(ApiCase):
         unknown = self.call("GET", "/orders/never-submitted", secret=other_secret)
         # The same answer whether the order exists elsewhere or nowhere.
         self.assertEqual(
-            {k: v for k, v in self.assertProblem(theirs, 404, "not-found").items() if k != "instance"},
-            {k: v for k, v in self.assertProblem(unknown, 404, "not-found").items() if k != "instance"},
+            {
+                k: v
+                for k, v in self.assertProblem(theirs, 404, "not-found").items()
+                if k != "instance"
+            },
+            {
+                k: v
+                for k, v in self.assertProblem(unknown, 404, "not-found").items()
+                if k != "instance"
+            },
         )
 
     def test_cancel_order_cancels_it_once(self):
         self.submit(canonical_order("api-cancel"))
-        response = self.call("POST", "/orders/api-cancel/cancel", {"reason": "customer changed mind"})
+        response = self.call(
+            "POST", "/orders/api-cancel/cancel", {"reason": "customer changed mind"}
+        )
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["state"], "cancel")
         order = self.env["sale.order"].search([("retail_external_id", "=", "api-cancel")])
         self.assertEqual(order.state, "cancel")
         # No cancellation owed back to the channel that asked for it.
-        self.assertFalse(
-            self.env["retail.outbox"].search([("backend_id", "=", self.backend.id)])
-        )
+        self.assertFalse(self.env["retail.outbox"].search([("backend_id", "=", self.backend.id)]))
         again = self.call("POST", "/orders/api-cancel/cancel", {})
         self.assertEqual(again.json()["state"], "cancel")
 
