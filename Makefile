@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-import bench-identity bench-identity-accuracy up
+.PHONY: test lint bench bench-import bench-api bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -12,6 +12,11 @@ bench:
 
 bench-import:
 	bash tests/bench/run.sh import
+
+# Channel API: GET /inventory (50 SKUs at 1,000 and 100,000 products), POST /orders,
+# the API's fixed cost, each beside /web/health in the same run.
+bench-api:
+	bash tests/bench/run.sh api
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:
