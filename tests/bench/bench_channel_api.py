@@ -225,6 +225,13 @@ def run(server, args):
 
     record("GET /web/health (baseline)", args.requests, get("/web/health"))
     record(
+        "plain Odoo http.route with a database: POST /retail/webhook/<unknown>",
+        args.requests,
+        lambda url, _i: (
+            requests.post(f"{url}/retail/webhook/x", data=b"{}", timeout=60).status_code
+        ),
+    )
+    record(
         "API floor: GET /orders/<unknown> (auth, rate, log, 404)",
         args.requests,
         get(f"{API}/orders/none", auth),
