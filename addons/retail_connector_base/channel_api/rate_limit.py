@@ -1,8 +1,8 @@
 """A token bucket per API key, kept in PostgreSQL so that every Odoo worker
 process draws from the same one.
 
-One ``UPDATE`` refills the bucket by the time elapsed since its last refill
-and takes a token if there is one: PostgreSQL's row lock makes concurrent
+One upsert refills the bucket by the time elapsed since its last refill and
+takes a token if there is one: PostgreSQL's row lock makes concurrent
 requests of one key take their turn, whichever worker serves them.
 """
 
@@ -39,35 +39,30 @@ def take_token(cr, key_id, per_minute, burst):
     ``cr`` and should be committed at once (the row stays locked until then).
     """
     rate = per_minute / 60.0
-    cr.execute(
-        SQL(
-            """
-            INSERT INTO retail_api_rate_bucket (key_id, tokens, refilled_at)
-            VALUES (%s, %s, clock_timestamp())
-            ON CONFLICT (key_id) DO NOTHING
-            """,
-            key_id,
-            float(burst),
-        )
+    # The refill as of the moment the row is locked (clock_timestamp(), not
+    # the transaction's start): a concurrent request may have just refilled it.
+    level = SQL(
+        "LEAST(%s, bucket.tokens"
+        " + %s * EXTRACT(EPOCH FROM clock_timestamp() - bucket.refilled_at))",
+        float(burst),
+        rate,
     )
     cr.execute(
         SQL(
             """
-            UPDATE retail_api_rate_bucket
-               SET tokens = LEAST(%(burst)s, tokens + %(rate)s
-                       * EXTRACT(EPOCH FROM clock_timestamp() - refilled_at))
-                   - CASE WHEN LEAST(%(burst)s, tokens + %(rate)s
-                       * EXTRACT(EPOCH FROM clock_timestamp() - refilled_at)) >= 1
-                     THEN 1 ELSE 0 END,
+            INSERT INTO retail_api_rate_bucket AS bucket (key_id, tokens, refilled_at, taken)
+            VALUES (%s, %s, clock_timestamp(), TRUE)
+            ON CONFLICT (key_id) DO UPDATE
+               SET tokens = %s - CASE WHEN %s >= 1 THEN 1 ELSE 0 END,
                    refilled_at = clock_timestamp(),
-                   taken = LEAST(%(burst)s, tokens + %(rate)s
-                       * EXTRACT(EPOCH FROM clock_timestamp() - refilled_at)) >= 1
-             WHERE key_id = %(key)s
+                   taken = %s >= 1
          RETURNING tokens, taken
             """,
-            burst=float(burst),
-            rate=rate,
-            key=key_id,
+            key_id,
+            float(burst) - 1,
+            level,
+            level,
+            level,
         )
     )
     tokens, taken = cr.fetchone()
