@@ -146,3 +146,31 @@ def test_pos_client_retrying_after_dropped_connections_doubles_nothing(odoo_serv
         assert (receipt["id"], receipt["reference"], receipt["state"]) == in_odoo[
             order["external_id"]
         ]
+
+
+def test_revocation_reaches_every_worker_at_once(odoo_server, api_backend):
+    """Each worker caches what authenticates a key; revoking drops it everywhere."""
+    secret = new_key(odoo_server, api_backend)
+    [key_id] = [
+        row[0]
+        for row in query(
+            odoo_server,
+            "SELECT id FROM retail_api_key WHERE key_prefix = %s",
+            (secret[:10],),
+        )
+    ]
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def statuses():
+        return run_together(
+            10,
+            lambda _i: (
+                requests.get(
+                    f"{odoo_server.base_url}{API}/orders/none", headers=headers, timeout=30
+                ).status_code
+            ),
+        )
+
+    assert statuses() == [404] * 10
+    odoo_server.call("retail.api.key", "action_revoke", [key_id])
+    assert statuses() == [401] * 10

@@ -71,14 +71,13 @@ def _authenticate(httprequest):
     secret = _bearer_secret(httprequest)
     if not secret:
         raise _unauthorized("Send the API key as 'Authorization: Bearer <key>'.", error=None)
-    key = request.env["retail.api.key"]._authenticate(secret)
+    key, state = request.env["retail.api.key"]._authenticate(secret)
     if not key:
         raise _unauthorized("Unknown API key.")
-    state = key.state
+    if state == "archived":
+        raise _unauthorized("The channel of this API key is archived.")
     if state != "active":
         raise _unauthorized(f"This API key is {state}.")
-    if not key.backend_id.active:
-        raise _unauthorized("The channel of this API key is archived.")
     return key
 
 

@@ -2,8 +2,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 KEY_PREFIX = "rck_"
 API_SCOPES = (
@@ -156,11 +157,21 @@ class RetailApiKey(models.Model):
         """Override: each key gets its technical user and a new secret, which
         the caller reads once from the ``retail_api_new_keys`` context dict
         (``action_*`` methods show it to the person who made it)."""
+        self.env.registry.clear_cache()  # _get_auth_values
         keys = super().create(vals_list)
         for key in keys:
             key.user_id = self.env["res.users"].sudo().create(key._technical_user_values())
         keys._set_new_secrets()
         return keys
+
+    def write(self, vals):
+        """Override: a revoked or changed key is seen by every worker at its next call."""
+        self.env.registry.clear_cache()  # _get_auth_values
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _get_auth_values
+        return super().unlink()
 
     def _technical_user_values(self):
         return {
@@ -256,11 +267,44 @@ class RetailApiKey(models.Model):
 
     @api.model
     def _authenticate(self, secret):
-        """The key whose secret is ``secret``, whatever its state (the caller
-        tells expired from revoked); an empty recordset when none is."""
+        """``(key, state)`` of the key whose secret is ``secret`` (state
+        ``active``, ``expired``, ``revoked`` or ``archived`` for a key of an
+        archived backend); ``(empty recordset, None)`` when none is."""
         if not secret or not secret.startswith(KEY_PREFIX):
-            return self.browse()
-        return self.sudo().search([("key_hash", "=", hash_key(secret))], limit=1)
+            return self.browse(), None
+        values = self._get_auth_values(hash_key(secret))
+        if values is None:
+            return self.browse(), None
+        key_id, revoked_at, expires_at, backend_active = values
+        if revoked_at:
+            state = "revoked"
+        elif expires_at and expires_at <= fields.Datetime.now():
+            state = "expired"
+        else:
+            state = "active" if backend_active else "archived"
+        return self.sudo().browse(key_id), state
+
+    @api.model
+    @tools.ormcache("key_hash")
+    def _get_auth_values(self, key_hash):
+        """What a call's authentication needs, cached per worker (every
+        worker drops it when a key or a backend changes): on the path of
+        every API call."""
+        self.flush_model(["key_hash", "revoked_at", "expires_at", "backend_id"])
+        self.env["retail.backend"].flush_model(["active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT key.id, key.revoked_at, key.expires_at, backend.active
+                  FROM retail_api_key key
+                  JOIN retail_backend backend ON backend.id = key.backend_id
+                 WHERE key.key_hash = %s
+                """,
+                key_hash,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return tuple(row) if row else None
 
     def _has_scope(self, scope):
         return scope in self._get_scopes()

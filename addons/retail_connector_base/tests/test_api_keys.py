@@ -21,7 +21,8 @@ class TestApiKeys(ApiCase):
         action = self.key.action_rotate()
         new_key = self.key.replaced_by_id
         self.assertEqual(
-            self.env["retail.api.key"]._authenticate(action["params"]["message"]), new_key
+            self.env["retail.api.key"]._authenticate(action["params"]["message"]),
+            (new_key, "active"),
         )
         self.assertEqual(self.key.state, "active")
         self.assertAlmostEqual(
