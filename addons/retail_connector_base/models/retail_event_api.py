@@ -45,14 +45,14 @@ class RetailEvent(models.Model):
         """Apply a just-stored API event in the request, in a savepoint, and
         retire its job; on failure the job stays queued and does the work.
 
-        :return: whether it was applied
+        :return: ``None`` when applied, else why not (the job tries again)
         """
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 outcome, reason = self._apply()
-        except Exception:  # noqa: BLE001 - the queued job retries and records it
-            return False
+        except Exception as exc:  # noqa: BLE001 - the queued job retries and records it
+            return str(exc) or type(exc).__name__
         self.write(
             {
                 "state": outcome,
@@ -70,4 +70,4 @@ class RetailEvent(models.Model):
                     "result": "Applied in the API request.",
                 }
             )
-        return True
+        return None

@@ -52,12 +52,13 @@ class RetailApiOrders(models.AbstractModel):
             # The idempotency record expired but the event is still stored.
             return 200, self._receipt(backend, order.external_id)
         event.write({"api_key_id": key.id, "api_external_id": order.external_id})
-        applied = False
-        if backend.state == "active" and not respond_async:
-            applied = event._apply_now()
+        if backend.state != "active" or respond_async:
+            return 202, self._receipt(backend, order.external_id, event)
+        failure = event._apply_now()
         receipt = self._receipt(backend, order.external_id, event)
-        if not applied:
-            return 202, receipt
+        if failure:
+            message = self.env._("Not imported yet, its job tries again: %s", failure)
+            return 202, receipt.model_copy(update={"import_message": message})
         return (200 if existed else 201), receipt
 
     @api.model

@@ -65,6 +65,19 @@ class TestApiOrders(ApiCase):
         self.assertIsNone(self.run_event_job(event))
         self.assertEqual(self.call("GET", "/orders/api-async").json()["state"], "sale")
 
+    def test_post_order_whose_import_fails_now_is_queued_for_its_job(self):
+        with self.apply_raising(lambda: RuntimeError("database hiccup")) as calls:
+            response = self.submit(canonical_order("api-fail"))
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(response.status_code, 202, response.text)
+        receipt = response.json()
+        self.assertEqual(receipt["import_state"], "queued")
+        self.assertIn("database hiccup", receipt["import_message"])
+        event = self.env["retail.event"].search([("api_external_id", "=", "api-fail")])
+        self.assertEqual(event.job_id.state, "pending")
+        self.assertIsNone(self.run_event_job(event))
+        self.assertEqual(self.call("GET", "/orders/api-fail").json()["state"], "sale")
+
     def test_post_order_validation_error_names_the_field(self):
         order = canonical_order("api-bad")
         order["lines"][0]["quantity"] = -1
