@@ -1,4 +1,4 @@
-.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-identity bench-identity-accuracy up
+.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -26,6 +26,17 @@ bench-import:
 # Business events: order import with 3 subscribers vs none; events/s to a local receiver and RabbitMQ.
 bench-events:
 	bash tests/bench/run.sh events
+# Channel API: GET /inventory (50 SKUs at 1,000 and 100,000 products), POST /orders,
+# the API's fixed cost, each beside /web/health in the same run.
+bench-api:
+	bash tests/bench/run.sh api
+
+# Why the Channel API is a plain http.route: a trivial OCA fastapi route beside it and
+# /web/health (installs odoo-addon-fastapi into Odoo's Python, and into a copy of the database).
+bench-api-framework:
+	py="$$(tests/support/find_odoo_python.sh)" && \
+	  "$$py" -m pip install -q "odoo-addon-fastapi==19.0.*" && \
+	  bash tests/bench/run.sh api-framework
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:

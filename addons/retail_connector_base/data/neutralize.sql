@@ -5,3 +5,5 @@ UPDATE retail_backend
 DELETE FROM retail_backend_runtime;
 -- nor tell other systems what happens in it
 UPDATE retail_business_event_subscription SET state = 'disabled', secret = NULL;
+-- nor answer the channel partners of production on the Channel API
+UPDATE retail_api_key SET revoked_at = now() at time zone 'UTC' WHERE revoked_at IS NULL;

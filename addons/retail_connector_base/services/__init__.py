@@ -13,3 +13,7 @@ from . import stock_resync
 from . import shipment_importer
 from . import inventory_importer
 from . import business_event_payloads
+from . import api_customer_lookup
+from . import api_orders
+from . import api_customers
+from . import api_inventory

@@ -8,3 +8,4 @@ from . import test_matching
 from . import test_dedup_run
 from . import test_identity_match
 from . import test_merge_business_event
+from . import test_api_customers
