@@ -19,3 +19,9 @@ from . import stock_quant
 from . import stock_picking
 from . import stock_return_picking
 from . import retail_reconciliation_run
+from . import retail_order_step
+from . import retail_order_step_run
+from . import retail_backend_flow
+from . import retail_circuit_breaker
+from . import sale_order_flow
+from . import res_partner_flow

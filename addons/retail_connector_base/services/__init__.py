@@ -12,3 +12,8 @@ from . import stock_change_notifier
 from . import stock_resync
 from . import shipment_importer
 from . import inventory_importer
+from . import circuit_breaker
+from . import order_flow
+from . import order_flow_checks
+from . import order_flow_fulfilment
+from . import order_flow_compensation
