@@ -9,7 +9,7 @@ class RetailCircuitBreaker(models.Model):
 
     _name = "retail.circuit.breaker"
     _description = "Retail Circuit Breaker"
-    _inherit = ["mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "state desc, endpoint"
 
     endpoint = fields.Char(required=True, readonly=True)

@@ -132,7 +132,7 @@ class RetailOrderFlow(models.AbstractModel):
 
     @api.model
     def _carrier_client(self, params):
-        return CarrierClient(params["carrier_url"], timeout=(3, 10))
+        return CarrierClient(params["carrier_url"], timeout=params.get("timeout_seconds", 10))
 
     @api.model
     def _label_key(self, sale_order):
