@@ -29,11 +29,11 @@ class RetailCircuitBreakerService(models.AbstractModel):
     def _breaker_env(self):
         """An environment on a transaction of its own (committed on exit);
         in tests the test's own cursor, which nothing else may commit."""
-        if odoo.modules.module.current_test or self.env.registry.in_test_mode():
+        if odoo.modules.module.current_test:
             yield self.env
             return
         with self.env.registry.cursor() as cr:
-            yield api.Environment(cr, self.env.uid, self.env.context)
+            yield self.env(cr=cr)
 
     @api.model
     def _ensure(self, endpoint, label=None, backend=None, threshold=5, cooldown=30):
