@@ -93,3 +93,23 @@ class TestMiraklAcceptanceStep(RetailCase):
         )
         # the first version's waiting step stays on the timeline
         self.assertIn(("mirakl_acceptance", "waiting"), self.timeline(order))
+
+    def test_cancel_from_a_held_fraud_step_tells_the_marketplace_through_the_outbox(self):
+        step = self.marketplace.flow_step_ids.filtered(lambda s: s.code == "fraud")
+        step.parameters = json.dumps({"amount_threshold": 10})
+        payload = sample("order_waiting_acceptance")
+        payload.update(order_state="SHIPPING", last_updated_date="2026-11-02T10:00:00Z")
+        for line in payload["order_lines"]:
+            line["order_line_state"] = "SHIPPING"
+        self.run_event_job(self.store(payload))
+        order = self.sale_order(payload)
+        held = order.retail_step_run_ids.filtered(lambda r: r.code == "fraud")
+        self.assertEqual(held.outcome, "held")
+        held.action_cancel_order()
+        self.assertEqual(order.state, "cancel")
+        outbox = self.env["retail.outbox"].search(
+            [("backend_id", "=", self.marketplace.id), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(outbox.mapped("kind"), ["cancellation"])
+        compensations = order.retail_step_run_ids.filtered(lambda r: r.kind == "compensation")
+        self.assertIn("The channel is told through the outbox.", compensations[0].reason)
