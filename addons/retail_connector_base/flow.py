@@ -53,7 +53,11 @@ FULFILMENT_STEPS = {"stock", "release", "shipment"}
 # (code, sequence, parameters): every rule is off or permissive by default,
 # so a new backend's orders go through exactly as before the flow existed.
 DEFAULT_STEPS = [
-    ("customer", 10, {"check_blocked": True, "check_credit_limit": True}),
+    (
+        "customer",
+        10,
+        {"check_blocked": True, "check_credit_limit": True, "require_identity_decided": False},
+    ),
     ("amount", 20, {"max_discount_percent": 0, "check_promotion_codes": False}),
     ("tax", 30, {}),
     ("channel", 40, {}),

@@ -24,6 +24,10 @@ class RetailOrderFlow(models.AbstractModel):
                 ),
                 self.env._("rule: blocked customer"),
             )
+        if params.get("require_identity_decided"):
+            undecided = self._get_identity_hold(partner)
+            if undecided:
+                return flow.held(undecided, self.env._("identity resolution"))
         if params.get("check_credit_limit") and sale_order.company_id.account_use_credit_limit:
             limit = partner.with_company(sale_order.company_id).credit_limit
             if limit:
@@ -42,6 +46,12 @@ class RetailOrderFlow(models.AbstractModel):
         return flow.passed(
             self.env._("Customer %s.", partner.display_name), self.env._("customer resolution")
         )
+
+    @api.model
+    def _get_identity_hold(self, partner):
+        """Hook: why who ``partner`` is has not been decided yet (e.g. a
+        possible duplicate waiting for review), else ``None``."""
+        return None
 
     @api.model
     def _step_amount(self, step, sale_order, order, holds):

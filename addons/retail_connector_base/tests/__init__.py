@@ -17,3 +17,4 @@ from . import test_reconciliation
 from . import test_stock_sync
 from . import test_stock_import
 from . import test_event_insert_race
+from . import test_order_flow
