@@ -1,6 +1,10 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
 
 from .. import flow
+
+MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
+USER_GROUP = "retail_connector_base.group_retail_connect_user"
 
 
 class RetailOrderStepRun(models.Model):
@@ -40,20 +44,36 @@ class RetailOrderStepRun(models.Model):
                 and run.order_id.state != "cancel"
             )
 
+    def _check_can_act(self, group):
+        if not self.env.user.has_group(group):
+            raise AccessError(self.env._("You may not steer the order flow."))
+        for run in self:
+            if not run.can_act:
+                raise UserError(
+                    self.env._(
+                        "Step %(step)s of %(order)s is not waiting for a person.",
+                        step=run.name,
+                        order=run.order_id.display_name,
+                    )
+                )
+
     def action_release(self):
         """A person lets the held step pass: the flow resumes after it."""
+        self._check_can_act(MANAGER_GROUP)
         for run in self:
             self.env["retail.order.flow"]._release(run)
         return True
 
     def action_retry(self):
         """Evaluate the held or waiting step again."""
+        self._check_can_act(USER_GROUP)
         for run in self:
             self.env["retail.order.flow"]._retry(run)
         return True
 
     def action_cancel_order(self):
         """Cancel the order, undoing what earlier steps did."""
+        self._check_can_act(MANAGER_GROUP)
         for run in self:
             self.env["retail.order.flow"]._cancel_from_step(run)
         return True

@@ -131,6 +131,36 @@ class TestCheckSteps(FlowCase):
         self.assertEqual(held.user_id, self.env.user)
         self.assertEqual(timeline[-1], ("shipment", "skipped"))
 
+    def test_only_a_manager_releases_and_a_settled_step_cannot_be(self):
+        from odoo.exceptions import AccessError, UserError
+
+        self.set_step("fraud", amount_threshold=10)
+        self.import_order()
+        held = self.step_run(self.sale_order(), "fraud")
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "flow-clerk",
+                "group_ids": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("retail_connector_base.group_retail_connect_user").id,
+                            self.env.ref("sales_team.group_sale_salesman").id,
+                        ],
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(AccessError):
+            held.with_user(clerk).action_release()
+        with self.assertRaises(AccessError):
+            held.with_user(clerk).action_cancel_order()
+        self.assertEqual(held.outcome, "held")
+        with self.assertRaisesRegex(UserError, "not waiting for a person"):
+            self.step_run(self.sale_order(), "customer").action_release()
+
     def test_retry_of_a_held_step_does_not_run_passed_steps_again(self):
         order_values = canonical_order(totals={"untaxed": "44.70", "tax": "8.94", "total": "60.00"})
         self.import_order(order_values)
