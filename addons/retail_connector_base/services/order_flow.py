@@ -50,7 +50,7 @@ class RetailOrderFlow(models.AbstractModel):
             if run.kind == "run" and run.version == version
         }
         pending = []
-        result = None
+        result, compensated = None, False
         for step in steps:
             if step._get_phase() == flow.FULFILMENT and sale_order.state in ("draft", "sent"):
                 if order is None:
@@ -59,7 +59,8 @@ class RetailOrderFlow(models.AbstractModel):
             run = runs.get(step.code)
             if run and run.outcome in flow.SETTLED_OUTCOMES:
                 if run.outcome == flow.FAILED:
-                    result = flow.failed(run.reason)
+                    # Failed for good and compensated then: nothing more to do.
+                    result, compensated = flow.failed(run.reason), True
                     break
                 continue
             result = self._run_step(step, sale_order, order, holds)
@@ -73,6 +74,8 @@ class RetailOrderFlow(models.AbstractModel):
             result = None
         if pending:
             self.env["retail.order.step.run"].sudo().create(pending)
+        if compensated:
+            return result
         if result is None:
             sale_order.retail_hold_reason = False
             if sale_order.state in ("draft", "sent") and order is not None:

@@ -377,6 +377,11 @@ class TestCarrierAndCompensation(FlowCase):
         self.assertFalse(order.retail_hold_reason)
         # a refusal is an answer: the carrier is up
         self.assertEqual(self.breaker().state, "closed")
+        # Running the flow of that version again undoes nothing twice.
+        version = self.step_run(order, "shipment").version
+        self.env["retail.order.flow"]._run(order, version)
+        self.assertEqual(len(self.timeline(order, "compensation")), 4)
+        self.assertEqual(len(self.carrier.requests), 1)
 
     def test_cancel_from_a_held_step_compensates_and_tells_the_channel(self):
         self.set_step("fraud", amount_threshold=10)
