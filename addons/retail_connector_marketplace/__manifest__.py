@@ -1,7 +1,7 @@
 {
     "name": "Retail Connect - Marketplace (Mirakl)",
     "summary": "Seller accounts on Mirakl-style marketplaces as Retail Connect channels",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",

@@ -2,7 +2,7 @@
     "name": "Retail Connect - Shopify",
     "summary": "Shopify stores as Retail Connect channels: verified webhooks, "
     "orders, customers and refunds in; fulfillment and stock out",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",

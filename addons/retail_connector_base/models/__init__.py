@@ -31,3 +31,9 @@ from . import retail_api_call
 from . import retail_api_idempotency
 from . import retail_api_rate_bucket
 from . import retail_event_api
+from . import retail_order_step
+from . import retail_order_step_run
+from . import retail_backend_flow
+from . import retail_circuit_breaker
+from . import sale_order_flow
+from . import res_partner_flow

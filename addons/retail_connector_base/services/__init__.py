@@ -17,3 +17,8 @@ from . import api_customer_lookup
 from . import api_orders
 from . import api_customers
 from . import api_inventory
+from . import circuit_breaker
+from . import order_flow
+from . import order_flow_checks
+from . import order_flow_fulfilment
+from . import order_flow_compensation

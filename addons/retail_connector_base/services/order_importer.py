@@ -79,20 +79,10 @@ class RetailOrderImporter(models.AbstractModel):
 
     @api.model
     def _settle(self, sale_order, order, holds):
-        """Check totals, then confirm, cancel or hold the order.
-
-        Totals are compared only when nothing else is wrong: a missing line
-        or tax already explains any difference.
-        """
-        holds = holds + self._channel_holds(sale_order, order)
-        holds = holds or self.env["retail.order.total.checker"]._holds(sale_order, order)
-        sale_order.retail_hold_reason = "\n".join(holds) or False
-        if order.cancelled_at:
-            self._cancel(sale_order, order)
-        elif not holds and sale_order.state in ("draft", "sent"):
-            sale_order.action_confirm()
-            # Confirming dates the order now; the channel's date is when it was placed.
-            sale_order.date_order = order.created_at.replace(tzinfo=None)
+        """Walk the order through its backend's flow (``retail.order.flow``):
+        the checks (the totals among them, compared only when nothing else
+        is wrong), then confirm; or cancel, or hold with a reason."""
+        self.env["retail.order.flow"]._start(sale_order, order, holds)
 
     @api.model
     def _channel_holds(self, sale_order, order):

@@ -21,3 +21,4 @@ from . import test_business_event_emission
 from . import test_business_event_webhooks
 from . import test_business_event_address_guard
 from . import test_business_event_rabbitmq
+from . import test_order_flow

@@ -1,10 +1,6 @@
 from odoo import api, models
 
-from ..acceptance import ACCEPTANCE_STATES
 from ..adapters.mirakl import REFUNDS_KEY
-
-# Order states of an accepted order the marketplace has not debited yet.
-DEBIT_STATES = ("WAITING_DEBIT", "WAITING_DEBIT_PAYMENT")
 
 
 class RetailOrderImporter(models.AbstractModel):
@@ -56,20 +52,3 @@ class RetailOrderImporter(models.AbstractModel):
             if state == "done":
                 reasons.append(reason)
         return " ".join(reasons)
-
-    @api.model
-    def _channel_holds(self, sale_order, order):
-        """Override of `retail_connector_base`: a Mirakl order stays a held
-        quotation until the marketplace has debited the customer (SHIPPING)."""
-        holds = super()._channel_holds(sale_order, order)
-        if sale_order.retail_backend_id.code != "mirakl":
-            return holds
-        state = order.extra.get("order_state")
-        if state in ACCEPTANCE_STATES:
-            return [*holds, self.env._("Waiting for acceptance on the marketplace")]
-        if state in DEBIT_STATES:
-            return [
-                *holds,
-                self.env._("Accepted: waiting for the marketplace to debit the customer"),
-            ]
-        return holds

@@ -1,2 +1,3 @@
 from . import mirakl_acceptance
 from . import mirakl_shipment
+from . import order_flow_acceptance

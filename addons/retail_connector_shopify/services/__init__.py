@@ -1,2 +1,3 @@
 from . import shopify_backfill
 from . import shopify_refund
+from . import order_flow_risk
