@@ -1,3 +1,5 @@
+from odoo import fields
+
 from .common import RetailCase, canonical_order
 
 
@@ -119,6 +121,51 @@ class TestInventoryImport(StockImportCase):
         )
         self.assertEqual(move.quantity, 3)
         self.assertIn("counted 7 (was 10", event.state_reason)
+
+    def location_row(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT last_inventory_date, write_date FROM stock_location WHERE id = %s",
+            [self.stock_location.id],
+        )
+        return self.env.cr.fetchone()
+
+    def test_counts_write_the_location_once_a_day_not_each_time(self):
+        """Every count used to update the warehouse's stock location row: two
+        counts of any products applied at once conflicted (40001)."""
+        self.env.cr.execute(
+            "UPDATE stock_location SET last_inventory_date = NULL,"
+            " write_date = '2020-01-01' WHERE id = %s",
+            [self.stock_location.id],
+        )
+        self.stock_location.invalidate_recordset()
+        self.assertEqual(self.count(7).state, "done")
+        today, first_write = self.location_row()
+        self.assertEqual(today, fields.Date.context_today(self.stock_location))
+        self.assertNotEqual(str(first_write)[:4], "2020")  # the first count of the day writes
+        self.env.cr.execute(
+            "UPDATE stock_location SET write_date = '2020-01-01' WHERE id = %s",
+            [self.stock_location.id],
+        )
+        self.stock_location.invalidate_recordset()
+        event = self.count(4, "2026-11-03T10:00:00Z")
+        self.assertEqual(event.state, "done", event.error)
+        self.assertEqual(self.tshirt.qty_available, 4)
+        self.assertEqual(str(self.location_row()[1])[:4], "2020")  # the next ones don't
+
+    def test_other_inventory_applications_still_write_the_location(self):
+        self.env.cr.execute(
+            "UPDATE stock_location SET write_date = '2020-01-01',"
+            " last_inventory_date = CURRENT_DATE WHERE id = %s",
+            [self.stock_location.id],
+        )
+        self.stock_location.invalidate_recordset()
+        quant = self.env["stock.quant"].with_context(inventory_mode=True).create(
+            {"product_id": self.mug.id, "location_id": self.stock_location.id,
+             "inventory_quantity": 3}
+        )  # fmt: skip
+        quant.action_apply_inventory()
+        self.assertNotEqual(str(self.location_row()[1])[:4], "2020")
 
     def test_an_older_count_is_ignored(self):
         self.count(7, "2026-11-03T09:00:00Z")
