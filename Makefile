@@ -1,4 +1,4 @@
-.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-identity bench-identity-accuracy up
+.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-peak bench-growth bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -22,6 +22,15 @@ bench:
 
 bench-import:
 	bash tests/bench/run.sh import
+
+# A burst of 10,000 orders and 50,000 stock counts over HTTP into a multi-worker Odoo, tiered
+# channels against one shared channel (ARGS="-o 200 -s 1000" for a quick run).
+bench-peak:
+	bash tests/bench/run.sh peak $(ARGS)
+
+# ms/order and queries/order of the import with 1k, 10k and 100k existing orders and customers.
+bench-growth:
+	bash tests/bench/run.sh growth $(ARGS)
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:
