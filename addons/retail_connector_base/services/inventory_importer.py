@@ -118,8 +118,8 @@ class RetailInventoryImporter(models.AbstractModel):
         """Apply ``counted`` as the quantity of ``product`` at ``location``
         (its quants in packages included) with an inventory adjustment;
         return the quantity before."""
-        # Flagged: the location's inventory date is written once a day only
-        # (see stock.location.write), not by every count.
+        # Flagged: a count of one SKU leaves the location's inventory date
+        # alone (see stock.location.write).
         Quant = self.env["stock.quant"].sudo().with_context(retail_inventory_count=True)
         quants = Quant._gather(product, location, strict=True)
         before = sum(quants.mapped("quantity"))

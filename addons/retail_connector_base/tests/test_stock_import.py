@@ -1,5 +1,3 @@
-from odoo import fields
-
 from .common import RetailCase, canonical_order
 
 
@@ -130,28 +128,23 @@ class TestInventoryImport(StockImportCase):
         )
         return self.env.cr.fetchone()
 
-    def test_counts_write_the_location_once_a_day_not_each_time(self):
-        """Every count used to update the warehouse's stock location row: two
-        counts of any products applied at once conflicted (40001)."""
+    def test_channel_counts_leave_the_location_row_alone(self):
+        """Every count used to update the warehouse's stock location row
+        (last_inventory_date): two counts of any products applied at once
+        conflicted (40001); one SKU's count is no inventory of the location."""
         self.env.cr.execute(
             "UPDATE stock_location SET last_inventory_date = NULL,"
             " write_date = '2020-01-01' WHERE id = %s",
             [self.stock_location.id],
         )
         self.stock_location.invalidate_recordset()
-        self.assertEqual(self.count(7).state, "done")
-        today, first_write = self.location_row()
-        self.assertEqual(today, fields.Date.context_today(self.stock_location))
-        self.assertNotEqual(str(first_write)[:4], "2020")  # the first count of the day writes
-        self.env.cr.execute(
-            "UPDATE stock_location SET write_date = '2020-01-01' WHERE id = %s",
-            [self.stock_location.id],
-        )
-        self.stock_location.invalidate_recordset()
-        event = self.count(4, "2026-11-03T10:00:00Z")
-        self.assertEqual(event.state, "done", event.error)
-        self.assertEqual(self.tshirt.qty_available, 4)
-        self.assertEqual(str(self.location_row()[1])[:4], "2020")  # the next ones don't
+        for available, at in ((7, "2026-11-03T09:00:00Z"), (4, "2026-11-03T10:00:00Z")):
+            event = self.count(available, at)
+            self.assertEqual(event.state, "done", event.error)
+            self.assertEqual(self.tshirt.qty_available, available)
+            last_inventory_date, write_date = self.location_row()
+            self.assertIsNone(last_inventory_date)
+            self.assertEqual(str(write_date)[:4], "2020")
 
     def test_other_inventory_applications_still_write_the_location(self):
         self.env.cr.execute(
