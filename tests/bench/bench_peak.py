@@ -22,7 +22,8 @@ What it does
 * The burst: ``--orders`` signed ``order.created`` deliveries (each a new
   order with a new customer) and ``--stock`` signed ``inventory.updated``
   counts (one of the SKUs, a quantity), shuffled together (the same sequence
-  in both runs) and POSTed to the backend's webhook URL over loopback by
+  in both runs; ``--shape stock-first``: the counts first, then the orders)
+  and POSTed to the backend's webhook URL over loopback by
   ``--senders`` threads as fast as Odoo answers. Bounded in count and in time
   (``--timeout`` for the drain).
 * While the runner drains them, a sampler reads every ``--sample`` seconds
@@ -62,8 +63,10 @@ TIERS = {"order": "realtime (orders)", "inventory": "batch (stock)"}
 # The burst
 
 
-def build_burst(rng, path, n_orders, n_stock, skus):
-    """``[(tier, request)]`` of the whole burst, shuffled; requests as send_all takes them."""
+def build_burst(rng, path, n_orders, n_stock, skus, shape="mixed"):
+    """``[(tier, request)]`` of the whole burst in sending order: ``mixed``
+    shuffles orders and counts together; ``stock-first`` sends the counts,
+    then the orders (they arrive behind a flood already queued)."""
     items = []
     for _n in range(n_orders):
         external_id = uuid.uuid4().hex[:12]
@@ -76,6 +79,8 @@ def build_burst(rng, path, n_orders, n_stock, skus):
         }
         items.append(("inventory", payload))
     rng.shuffle(items)
+    if shape == "stock-first":
+        items.sort(key=lambda item: item[0] == "order")  # stable: each kind keeps its order
     burst = []
     for tier, payload in items:
         body, headers = signed_delivery(payload, GENERIC_SECRET)
@@ -294,7 +299,9 @@ def run(label, args, channels, shared):
         ) as server:
             server.login()
             backend_id, path, skus = setup(server, args.skus, shared)
-            burst = build_burst(random.Random(args.seed), path, args.orders, args.stock, skus)
+            burst = build_burst(
+                random.Random(args.seed), path, args.orders, args.stock, skus, args.shape
+            )
             print(
                 f"== {label}: Odoo up on :{server.port} ({args.workers} workers, channels "
                 f"{channels}); sending {args.orders} orders + {args.stock} stock counts"
@@ -353,7 +360,8 @@ def backlog_line(samples, points):
 
 def print_report(results, args):
     print(
-        f"\nPeak burst: {args.orders} orders + {args.stock} stock counts over {args.skus} SKUs, "
+        f"\nPeak burst ({args.shape}): {args.orders} orders + {args.stock} stock counts over "
+        f"{args.skus} SKUs, "
         f"{args.senders} senders, {args.workers} Odoo workers, cores {os.cpu_count()}"
     )
     header = (
@@ -429,6 +437,12 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=3600, help="drain limit, s (3600)")
     parser.add_argument("--sample", type=float, default=1.0, help="backlog sampling, s (1)")
     parser.add_argument("--points", type=int, default=16, help="backlog points printed (16)")
+    parser.add_argument(
+        "--shape",
+        choices=("mixed", "stock-first"),
+        default="mixed",
+        help="orders and counts shuffled together (mixed), or the counts sent first",
+    )
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument(
         "--only", choices=("tiered", "shared"), help="one run, no baseline (no ratio)"
