@@ -1,4 +1,4 @@
-.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-identity bench-identity-accuracy up
+.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-peak bench-growth bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -26,6 +26,7 @@ bench-import:
 # Business events: order import with 3 subscribers vs none; events/s to a local receiver and RabbitMQ.
 bench-events:
 	bash tests/bench/run.sh events
+
 # Channel API: GET /inventory (50 SKUs at 1,000 and 100,000 products), POST /orders,
 # the API's fixed cost, each beside /web/health in the same run.
 bench-api:
@@ -37,6 +38,15 @@ bench-api-framework:
 	py="$$(tests/support/find_odoo_python.sh)" && \
 	  "$$py" -m pip install -q "odoo-addon-fastapi==19.0.*" && \
 	  bash tests/bench/run.sh api-framework
+
+# A burst of 10,000 orders and 50,000 stock counts over HTTP into a multi-worker Odoo, tiered
+# channels against one shared channel (ARGS="-o 200 -s 1000" for a quick run).
+bench-peak:
+	bash tests/bench/run.sh peak $(ARGS)
+
+# ms/order and queries/order of the import with 1k, 10k and 100k existing orders and customers.
+bench-growth:
+	bash tests/bench/run.sh growth $(ARGS)
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:

@@ -3,7 +3,7 @@
 # tests/run.sh's, then one benchmark script, which prints its figures beside a
 # baseline measured in the same run.
 #
-#   bash tests/bench/run.sh [webhook|import|identity|events|api|api-framework] [arguments of the Python script]
+#   bash tests/bench/run.sh [webhook|import|identity|events|api|api-framework|peak|growth] [arguments of the Python script]
 #
 # Settings: see tests/support/prepare.sh; RETAIL_BENCH_DB (retail_bench: its own
 # database, so a test run going on at the same time keeps retail_test);
@@ -17,7 +17,9 @@ case "${1:-webhook}" in
   events) module=tests.bench.bench_business_events ;;
   api) module=tests.bench.bench_channel_api ;;
   api-framework) module=tests.bench.bench_api_framework ;;
-  *) echo "usage: $0 [webhook|import|identity|events|api|api-framework] [arguments]" >&2; exit 2 ;;
+  peak) module=tests.bench.bench_peak ;;
+  growth) module=tests.bench.bench_growth ;;
+  *) echo "usage: $0 [webhook|import|identity|events|api|api-framework|peak|growth] [arguments]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
 source tests/support/prepare.sh

@@ -55,6 +55,13 @@ class ChannelAdapter:
         state (default: only while it is active)."""
         return False
 
+    def job_tier(self, topic):
+        """The service tier whose job channel processes events of ``topic``:
+        ``realtime`` (order capture, payments: the default) or ``batch``
+        (inventory counts and other bulk work, so that a flood of them never
+        delays an order)."""
+        return "realtime"
+
     def to_canonical(self, topic, payload, headers):
         """Translate a stored payload into canonical data for the importer.
 

@@ -28,6 +28,8 @@ CANONICAL_TOPICS = {
     "inventory": schemas.InventoryLevel,
     "return": schemas.Return,
 }
+# Topics (first part) processed in the batch tier.
+BATCH_TOPICS = frozenset({"inventory"})
 
 
 class GenericEnvelope(BaseModel):
@@ -73,6 +75,11 @@ class GenericAdapter(ChannelAdapter):
             topic=topic,
             headers=self._kept_headers(headers),
         )
+
+    def job_tier(self, topic):
+        """Inventory counts go to the batch tier: a burst of them must never
+        hold up the orders arriving at the same time."""
+        return "batch" if topic.split(".", 1)[0] in BATCH_TOPICS else "realtime"
 
     def to_canonical(self, topic, payload, headers):
         """``order.*`` topics carry an Order, ``customer.*`` a Customer...;

@@ -15,6 +15,7 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import stock_location
 from . import stock_quant
 from . import stock_picking
 from . import stock_return_picking

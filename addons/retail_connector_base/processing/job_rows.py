@@ -16,6 +16,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.fields import JobEncoder
 
+from ..adapters.base import get_adapter_class
 from ..const import EVENT_JOB_PRIORITY
 
 JOB_FUNCTION_NAME = "<retail.event>._process"
@@ -165,6 +166,16 @@ def enqueue_events(events, settings_by_backend):
     )
 
 
+def job_channel(settings, topic):
+    """The queue_job channel of the tier that processes ``topic`` (the
+    channel adapter decides the tier)."""
+    try:
+        tier = get_adapter_class(settings.code)(settings).job_tier(topic)
+    except LookupError:  # a backend of no channel ("none"), or one uninstalled
+        tier = "realtime"
+    return settings.batch_channel if tier == "batch" else settings.realtime_channel
+
+
 def _job_row(events, event_id, settings, topic, event_key, job_uuid):
     """The ``queue_job`` row ``with_delay()._process()`` would store for
     event ``event_id``, with queue_job's own encoder and job function.
@@ -183,7 +194,7 @@ def _job_row(events, event_id, settings, topic, event_key, job_uuid):
         f"retail.event({event_id},)._process()",
         JOB_FUNCTION_NAME,
         job_function.job_function_id,
-        settings.realtime_channel,
+        job_channel(settings, topic),
         Json(json.dumps(events.browse(event_id), cls=JobEncoder)),
         Json(json.dumps([])),
         Json(json.dumps({})),

@@ -118,7 +118,9 @@ class RetailInventoryImporter(models.AbstractModel):
         """Apply ``counted`` as the quantity of ``product`` at ``location``
         (its quants in packages included) with an inventory adjustment;
         return the quantity before."""
-        Quant = self.env["stock.quant"].sudo()
+        # Flagged: a count of one SKU leaves the location's inventory date
+        # alone (see stock.location.write).
+        Quant = self.env["stock.quant"].sudo().with_context(retail_inventory_count=True)
         quants = Quant._gather(product, location, strict=True)
         before = sum(quants.mapped("quantity"))
         loose = quants.filtered(lambda q: not q.lot_id and not q.package_id and not q.owner_id)

@@ -92,6 +92,12 @@ class TestGenericAdapter(unittest.TestCase):
         super().setUp()
         self.adapter = get_adapter_class("generic")(generic_settings())
 
+    def test_inventory_topics_go_to_the_batch_tier_the_others_to_realtime(self):
+        self.assertEqual(self.adapter.job_tier("inventory.updated"), "batch")
+        self.assertEqual(self.adapter.job_tier("inventory"), "batch")
+        for topic in ("order.created", "customer.updated", "refund.created", "inventorying"):
+            self.assertEqual(self.adapter.job_tier(topic), "realtime", topic)
+
     def test_previous_secret_is_accepted_during_the_grace_period_only(self):
         new_secret = "whsec_" + base64.b64encode(b"the-new-secret-of-32-bytes-long!").decode()
         body = b'{"type": "order.created", "data": {}}'

@@ -36,6 +36,29 @@ class TestEventProcessing(RetailCase):
         self.assertEqual(event.job_id.method_name, "_process")
         self.assertEqual(event.job_id.records, event)
 
+    def test_inventory_event_is_queued_in_the_batch_channel(self):
+        """A burst of stock counts must not hold up orders: the batch tier."""
+        event = self.store_event(
+            {"type": "inventory.updated", "data": {"sku": "MUG", "available": 3}}
+        )
+        self.assertEqual(event.job_id.channel, "root.retail.batch")
+        order = self.store_event()
+        self.assertEqual(order.job_id.channel, "root.retail.realtime")
+
+    def test_inventory_event_follows_the_backend_batch_channel(self):
+        channel = self.env["queue.job.channel"].create(
+            {"name": "stock", "parent_id": self.env.ref("queue_job.channel_root").id}
+        )
+        self.backend.job_channel_batch_id = channel
+        event = self.store_event(
+            {"type": "inventory.updated", "data": {"sku": "MUG", "available": 3}}
+        )
+        self.assertEqual(event.job_id.channel, "root.stock")
+        # replayed, it is queued again in the same tier
+        event.write({"state": "failed"})
+        event.action_replay()
+        self.assertEqual(event.job_id.channel, "root.stock")
+
     def test_process_without_importer_ignores_with_reason(self):
         event = self.store_event({"type": "loyalty.updated", "data": {"points": 10}})
         self.assertIsNone(self.run_event_job(event))

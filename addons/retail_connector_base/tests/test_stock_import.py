@@ -120,6 +120,46 @@ class TestInventoryImport(StockImportCase):
         self.assertEqual(move.quantity, 3)
         self.assertIn("counted 7 (was 10", event.state_reason)
 
+    def location_row(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT last_inventory_date, write_date FROM stock_location WHERE id = %s",
+            [self.stock_location.id],
+        )
+        return self.env.cr.fetchone()
+
+    def test_channel_counts_leave_the_location_row_alone(self):
+        """Every count used to update the warehouse's stock location row
+        (last_inventory_date): two counts of any products applied at once
+        conflicted (40001); one SKU's count is no inventory of the location."""
+        self.env.cr.execute(
+            "UPDATE stock_location SET last_inventory_date = NULL,"
+            " write_date = '2020-01-01' WHERE id = %s",
+            [self.stock_location.id],
+        )
+        self.stock_location.invalidate_recordset()
+        for available, at in ((7, "2026-11-03T09:00:00Z"), (4, "2026-11-03T10:00:00Z")):
+            event = self.count(available, at)
+            self.assertEqual(event.state, "done", event.error)
+            self.assertEqual(self.tshirt.qty_available, available)
+            last_inventory_date, write_date = self.location_row()
+            self.assertIsNone(last_inventory_date)
+            self.assertEqual(str(write_date)[:4], "2020")
+
+    def test_other_inventory_applications_still_write_the_location(self):
+        self.env.cr.execute(
+            "UPDATE stock_location SET write_date = '2020-01-01',"
+            " last_inventory_date = CURRENT_DATE WHERE id = %s",
+            [self.stock_location.id],
+        )
+        self.stock_location.invalidate_recordset()
+        quant = self.env["stock.quant"].with_context(inventory_mode=True).create(
+            {"product_id": self.mug.id, "location_id": self.stock_location.id,
+             "inventory_quantity": 3}
+        )  # fmt: skip
+        quant.action_apply_inventory()
+        self.assertNotEqual(str(self.location_row()[1])[:4], "2020")
+
     def test_an_older_count_is_ignored(self):
         self.count(7, "2026-11-03T09:00:00Z")
         event = self.count(20, "2026-11-03T08:00:00Z")
