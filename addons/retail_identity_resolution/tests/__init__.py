@@ -7,3 +7,4 @@ from . import test_consent
 from . import test_matching
 from . import test_dedup_run
 from . import test_identity_match
+from . import test_graded_matching
