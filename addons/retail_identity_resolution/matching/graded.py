@@ -2,9 +2,10 @@
 
 Each function returns a similarity in [0, 1] (``None`` when one side has
 nothing) whose steps are faults: ``1 - 0.1 * faults`` for names (a typo in a
-word is one fault, a missing word or an initial two, another word five), so
+word is one fault, a missing word two, an initial three, another word five), so
 the field rules' levels (``min_similarity``) read as "no fault", "one typo",
-"two small faults"... rather than as a blend of string distances.
+"two small faults"... (an initial is three: at most "weak") rather than as a
+blend of string distances.
 """
 
 from itertools import permutations
@@ -16,12 +17,12 @@ from ..normalize import canonical_given_name
 
 FAULT = 0.1
 # Faults of one word against another.
-TYPO, SLIP, INITIAL, MISSING, REPLACED = 1, 2, 2, 2, 5
+TYPO, SLIP, INITIAL, MISSING, REPLACED = 1, 2, 3, 2, 5
 
 
 def word_faults(a, b):
-    """Faults between two name words: 0 the same, 1 a typo, 2 a worse slip
-    or an initial for the name, 5 another word."""
+    """Faults between two name words: 0 the same, 1 a typo, 2 a worse slip,
+    3 an initial for the name (a relative shares it), 5 another word."""
     if a == b:
         return 0
     if len(a) == 1 or len(b) == 1:
@@ -31,7 +32,8 @@ def word_faults(a, b):
     shortest = min(len(a), len(b))
     if distance <= 1 or (similarity >= 0.93 and distance <= 2):
         return TYPO
-    if (distance <= 2 and shortest >= 4) or similarity >= 0.87:
+    # Two slips in a short first name make another one ("Hélène"/"Céline").
+    if distance <= 2 and (shortest >= 7 or similarity >= 0.9):
         return SLIP
     if shortest >= 3 and (a.startswith(b) or b.startswith(a)):
         return SLIP  # a name cut short
