@@ -7,6 +7,7 @@ OUTCOME_BADGES = {
     "agree": "text-bg-success",
     "close": "text-bg-info",
     "partial": "text-bg-warning",
+    "weak": "text-bg-warning",
     "disagree": "text-bg-danger",
     "missing": "text-bg-light",
 }

@@ -181,8 +181,8 @@ _GLUED_TYPE = re.compile(
 # Filler words that only some people type.
 STREET_FILLERS = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "the", "of", "del"})
 _HOUSE_NUMBER = re.compile(r"^(\d+)([a-z]|bis|ter|quater)?$")
-# Full spellings long enough that one typo ("cerscent", "staret") still reads
-# as them.
+# Full spellings long enough that one typo ("cerscent", "staret", "lace")
+# still reads as them: typos are forgiven before the type is abbreviated.
 _LONG_STREET_TYPES = {s: c for s, c in _STREET_TYPE_OF.items() if len(s) >= 5}
 
 
@@ -190,7 +190,7 @@ def _street_type(word):
     """The one spelling of a street type ``word`` is, typos included."""
     if word in _STREET_TYPE_OF:
         return _STREET_TYPE_OF[word]
-    if len(word) >= 5:
+    if len(word) >= 4:
         for spelling, canonical in _LONG_STREET_TYPES.items():
             if (
                 abs(len(spelling) - len(word)) <= 1

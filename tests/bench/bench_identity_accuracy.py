@@ -44,6 +44,7 @@ What it does
 """
 
 import argparse
+import math
 import sys
 import time
 from collections import Counter
@@ -63,8 +64,14 @@ from odoo.addons.retail_identity_resolution.matching import (  # noqa: E402
     MatchModel,
     blocking_keys,
     decide,
+    extended_blocking_keys,
     record_from_values,
     resolve,
+)
+from odoo.addons.retail_identity_resolution.matching.estimation import (  # noqa: E402
+    count_terms,
+    estimate,
+    sessions,
 )
 from odoo.addons.retail_identity_resolution.matching.rules import (  # noqa: E402
     SEEDED_RULES_FILE,
@@ -82,7 +89,7 @@ TARGETS = {
 }
 RECORD_FIELDS = (
     "is_company", "name", "email", "phone", "street", "street2", "zip", "city",
-    "country_code", "default_country", "email_is_relay",
+    "country_code", "default_country", "email_is_relay", "known_emails", "known_phones",
 )  # fmt: skip
 
 
@@ -99,7 +106,7 @@ def datasets(args):
         generator = SyntheticGenerator(seed=args.seed)
         generator.generate(args.entities)
         yield "synthetic", generator.records()
-    for name in ("febrl3", "febrl4"):
+    for name in febrl.DATASETS:
         if name not in args.sets:
             continue
         if febrl.febrl_dir() is None:
@@ -194,9 +201,36 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
             print(f"        {c['field']:<12}{c['outcome']:<10}{c['weight']:7.2f}  {c['detail']}")
 
 
+def seeded_keys(record):
+    """The resolver's blocking keys as ``(kind, value)`` pairs."""
+    return tuple(blocking_keys(record).items())
+
+
+def estimated_model(rules, records, keys_of):
+    """The seeded rules with m and u estimated on ``records`` (printed)."""
+    start = time.perf_counter()
+    result = estimate(MatchModel.from_rules(rules), records, sessions(records, keys_of))
+    print(f"  EM: {result.pairs} blocked pairs, {result.iterations} iterations in all, "
+          f"match share {result.match_share:.3f}, {time.perf_counter() - start:.1f} s")  # fmt: skip
+    estimated = []
+    for rule in rules:
+        m, u = result.probabilities.get((rule["field"], rule["outcome"]), (None, None))
+        if m is not None:
+            rule = {**rule, "m_probability": m, "u_probability": u}
+            print(f"    {rule['field']:<12}{rule['outcome']:<9} m {m:.4g}  u {u:.4g}  "
+                  f"{math.log2(m / u):+.1f}")  # fmt: skip
+        estimated.append(rule)
+    return MatchModel.from_rules(estimated)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", nargs="+", default=["synthetic", "febrl3", "febrl4"])
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=["synthetic", "febrl3", "febrl4"],
+        choices=["synthetic", *febrl.DATASETS],
+    )
     parser.add_argument("--paths", nargs="+", default=["import", "batch"])
     parser.add_argument("--entities", type=int, default=5000, help="synthetic people")
     parser.add_argument("--seed", type=int, default=6)
@@ -230,11 +264,39 @@ def main(argv=None):
         help="batch path: the deduplication run's matching.resolve() in id order, or "
         "every pair decided alone and the links joined transitively",
     )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=SEEDED_RULES_FILE,
+        help="field rules file (default: the seeded ones; identity/graded_field_rules.xml: "
+        "the graded comparisons)",
+    )
+    parser.add_argument(
+        "--blocking",
+        choices=["seeded", "extended"],
+        default="seeded",
+        help="the resolver's blocking keys, or the extended ones (a key per name word, "
+        "street + house number)",
+    )
+    parser.add_argument(
+        "--tf",
+        action="store_true",
+        help="term-frequency adjustment of name and street agreements (counts over the set; "
+        "the resolver does not count them yet)",
+    )
+    parser.add_argument(
+        "--em",
+        action="store_true",
+        help="estimate m and u of every level on each set (unsupervised EM on the pairs "
+        "blocking brings together, u on random pairs) and score with them",
+    )
     args = parser.parse_args(argv)
 
-    rules = load_rules_xml()
+    rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
-    print(f"Field rules: {len(rules)} from {SEEDED_RULES_FILE.relative_to(ROOT)}; "
+    keys_of = extended_blocking_keys if args.blocking == "extended" else seeded_keys
+    print(f"Field rules: {len(rules)} from {args.rules.resolve().relative_to(ROOT)}; "
+          f"blocking keys: {args.blocking}; "
           f"thresholds: auto {args.auto}, review {args.review} (bits)")  # fmt: skip
     for spec in model.fields:
         levels = ", ".join(f"{lv.outcome} {lv.weight:+.1f}" for lv in spec.levels)
@@ -246,26 +308,37 @@ def main(argv=None):
     for name, rows in datasets(args):
         records = to_records(rows)
         truth = [row["entity"] for row in rows]
-        block_recall = evaluate.blocking_recall(truth, records, blocking_keys)
+        block_recall = evaluate.blocking_recall(truth, records, keys_of)
+        set_model = estimated_model(rules, records, keys_of) if args.em else model
+        terms = count_terms(set_model, records) if args.tf else None
         for path in args.paths:
             start = time.perf_counter()
             if path == "import":
                 outcome = evaluate.resolve_incrementally(
                     rows,
                     to_record,
-                    model,
+                    set_model,
                     (args.auto, args.review),
-                    blocking_keys,
+                    keys_of,
                     resolve if args.policy == "resolve" else evaluate.resolve_best_only,
                     bridges=args.bridges,
                     update=not args.no_update,
+                    terms=terms,
                 )
             elif args.batch == "resolve":
                 outcome = evaluate.resolve_batch(
-                    rows, to_record, model, (args.auto, args.review), blocking_keys, resolve
+                    rows,
+                    to_record,
+                    set_model,
+                    (args.auto, args.review),
+                    keys_of,
+                    resolve,
+                    terms=terms,
                 )
             else:
-                outcome = evaluate.resolve_batch_pairwise(records, model, decision, blocking_keys)
+                outcome = evaluate.resolve_batch_pairwise(
+                    records, set_model, decision, keys_of, terms=terms
+                )
             seconds = time.perf_counter() - start
             print_figures(name, path, evaluate.figures(truth, outcome), block_recall, seconds)
             analyse(rows, records, outcome, args.auto, args.review, args.show)

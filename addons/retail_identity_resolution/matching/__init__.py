@@ -6,7 +6,7 @@ decision. The parameters (field rules) are data: see
 ``retail.identity.field.rule`` and ``data/retail_identity_field_rule_data.xml``.
 """
 
-from .blocking import CANDIDATES_PER_KEY, blocking_keys
+from .blocking import CANDIDATES_PER_KEY, blocking_keys, extended_blocking_keys
 from .record import IdentityRecord, record_from_values
 from .resolution import Resolution, resolve
 from .scoring import (
@@ -16,4 +16,5 @@ from .scoring import (
     MatchModel,
     Score,
     decide,
+    is_strong,
 )

@@ -6,6 +6,14 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from ..normalize import canonical_given_name
+from .graded import (
+    city_similarity,
+    graded_locality_similarity,
+    graded_name_similarity,
+    house_similarity,
+    street_similarity,
+    zip_similarity,
+)
 
 # An initial ("S. Denis") or a lone word ("Denis") fits every name it
 # starts or is part of, including a relative's: at most "partial".
@@ -108,12 +116,19 @@ def _exact(value_a, value_b):
     return 1.0 if value_a == value_b else 0.0
 
 
-def email_similarity(a, b):
-    """Real mailboxes only: a marketplace relay address says nothing against
-    a real one (see :func:`relay_email_similarity`)."""
-    if a.email_is_relay or b.email_is_relay:
+def _shared(values_a, values_b):
+    if not values_a or not values_b:
         return None
-    return _exact(a.email_key, b.email_key)
+    return 1.0 if values_a & values_b else 0.0
+
+
+def email_similarity(a, b):
+    """Real mailboxes only, any of those each is known by: a marketplace
+    relay address says nothing against a real one (see
+    :func:`relay_email_similarity`)."""
+    if (a.email_is_relay and not a.emails) or (b.email_is_relay and not b.emails):
+        return None
+    return _shared(a.emails, b.emails)
 
 
 def relay_email_similarity(a, b):
@@ -124,7 +139,7 @@ def relay_email_similarity(a, b):
 
 
 def phone_similarity(a, b):
-    return _exact(a.phone_key, b.phone_key)
+    return _shared(a.phones, b.phones)
 
 
 def _exact_on(attribute):
@@ -139,23 +154,47 @@ def _show_locality(record):
     return " ".join(filter(None, (record.zip_key, record.city_key, record.country_code))) or None
 
 
-# field -> {comparator: function}, value shown in explanations, frequency key
+def _name_terms(record):
+    return tuple(canonical_given_name(t) for t in record.name_tokens if len(t) > 1)
+
+
+def _street_terms(record):
+    return (record.street_key,) if record.street_key else ()
+
+
+# field -> ({comparator: function}, value shown in explanations, frequency
+# key of the identifiers a shared value of weighs less, terms whose
+# frequency adjusts an agreement: a common surname or street weighs less).
+# "address" and "locality" are the coarse fields of 19.0.1.3 and before,
+# kept for the rules a database may still hold.
 FIELDS = {
     "name": (
         {
+            "graded": lambda a, b: graded_name_similarity(a.name_tokens, b.name_tokens),
             "fuzzy": lambda a, b: name_similarity(a.name_tokens, b.name_tokens),
             "exact": _exact_on("name_key"),
         },
         lambda r: r.name,
         None,
+        _name_terms,
     ),
-    "email": ({"exact": email_similarity}, lambda r: r.email_key, "email"),
+    "email": ({"exact": email_similarity}, lambda r: r.email_key, "email", None),
     "email_relay": (
         {"exact": relay_email_similarity},
         lambda r: r.email_key if r.email_is_relay else None,
         "email",
+        None,
     ),
-    "phone": ({"exact": phone_similarity}, lambda r: r.phone_key, "phone"),
+    "phone": ({"exact": phone_similarity}, lambda r: r.phone_key, "phone", None),
+    "house": ({"graded": house_similarity}, lambda r: r.house_number, None, None),
+    "street": (
+        {"graded": street_similarity},
+        lambda r: " / ".join(filter(None, (r.street_key, r.street2_key))) or None,
+        None,
+        _street_terms,
+    ),
+    "zip": ({"graded": zip_similarity}, lambda r: r.zip_key, None, None),
+    "city": ({"graded": city_similarity}, lambda r: r.city_key, None, None),
     "address": (
         {
             "fuzzy": address_similarity,
@@ -167,6 +206,12 @@ FIELDS = {
         },
         _show_address,
         None,
+        None,
     ),
-    "locality": ({"fuzzy": locality_similarity}, _show_locality, None),
+    "locality": (
+        {"graded": graded_locality_similarity, "fuzzy": locality_similarity},
+        _show_locality,
+        None,
+        None,
+    ),
 }

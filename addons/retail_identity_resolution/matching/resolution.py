@@ -6,7 +6,11 @@ the resolver's.
 
 from dataclasses import dataclass
 
-from .scoring import decide
+from .scoring import BLOCKED_NAME_ONLY, decide
+
+# Why two candidates may not be linked alone that does not tell them apart:
+# nothing but their names to compare (a POS phone, a web email).
+NOT_TOLD_APART = frozenset({None, BLOCKED_NAME_ONLY})
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ def resolve(record, candidates, model, auto_threshold, review_threshold, frequen
     The best-scoring candidate that reaches "link" is the partner. Every
     other candidate that reaches "link" too is merged into it, unless the two
     candidates are told apart (their own comparison is blocked: different
-    emails or phones, different names): then the record fits two different
+    emails or phones, different names; having nothing but a name to compare
+    is not that): then the record fits two different
     people, nothing is linked and both are suggested.
     """
     scored = []
@@ -50,7 +55,7 @@ def resolve(record, candidates, model, auto_threshold, review_threshold, frequen
         best_ref, best, best_score, _decision = links[0]
         merge = []
         for ref, candidate, _score, _decision in links[1:]:
-            if model.score(best, candidate).blocked:
+            if model.score(best, candidate).blocked not in NOT_TOLD_APART:
                 ambiguous = tuple((r, s) for r, _c, s, _d in links)
                 return Resolution("review", None, best_score, (), ambiguous + reviews, scores)
             merge.append(ref)

@@ -17,22 +17,35 @@ from .comparators import FIELDS
 DEFAULT_AUTO_THRESHOLD = 21.0
 DEFAULT_REVIEW_THRESHOLD = 20.0
 
-OUTCOMES = ("agree", "close", "partial", "disagree")
+OUTCOMES = ("agree", "close", "partial", "weak", "disagree")
+# Outcomes that count as evidence beyond the name, and fields that are names.
+EVIDENCE = frozenset({"agree", "close"})
+NAME_FIELDS = frozenset({"name"})
+# Term-frequency adjustment (bits): see term_adjustment().
+TERM_ADJUSTED = frozenset({"agree", "close"})
+TERM_MIN, TERM_MAX = -3.0, 1.0
+TERM_MIN_TOTAL, TERM_MAX_TOTAL = -4.0, 1.5
+# Bits over the auto threshold from which a link is strong evidence.
+STRONG_MARGIN = 8.0
 
 # Reasons an auto-link is not allowed (Score.blocked).
 BLOCKED_COMPANY_PERSON = "company_vs_person"
 BLOCKED_CONFLICTING_IDS = "conflicting_identifiers"
 BLOCKED_UNCONFIRMED = "identifier_differs"
 BLOCKED_NAMES_DIFFER = "names_differ"
+BLOCKED_NAME_ONLY = "name_only"
+BLOCKED_NAME_WORD_DIFFERS = "name_word_differs"
 BLOCKED_REASONS = {
     BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
     BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
     BLOCKED_UNCONFIRMED: "an email or phone differs and none agrees "
     "(a relative of the same name at the same address)",
     BLOCKED_NAMES_DIFFER: "the names differ (household members share email, phone, address)",
+    BLOCKED_NAME_ONLY: "nothing but the name agrees (namesakes are many)",
+    BLOCKED_NAME_WORD_DIFFERS: "a word of the name differs (a relative at the same address?)",
 }
 # Blocked pairs that are not even worth a suggestion.
-NEVER_SUGGESTED = frozenset({BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER})
+NEVER_SUGGESTED = frozenset({BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_NAME_ONLY})
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,14 @@ class _FieldModel:
     comparator: str
     levels: tuple = field(default_factory=tuple)  # by decreasing min_similarity
 
+    @property
+    def similarity(self):
+        return FIELDS[self.name][0][self.comparator]
+
+    @property
+    def terms(self):
+        return FIELDS[self.name][3]
+
 
 class MatchModel:
     """Compares two :class:`~.record.IdentityRecord` with field rules."""
@@ -149,18 +170,23 @@ class MatchModel:
     def score(self, a, b, frequencies=None):
         """Return the :class:`Score` of records ``a`` and ``b``.
 
-        ``frequencies`` (``{("email", value): count, ("phone", value):
-        count, "total": n}``) tells how many partners hold a value: agreeing
-        on an email or phone that k partners share (a household mailbox, a
-        shop's switchboard) weighs ``log2(k)`` bits less: it points to one of
-        k people, not to one. (``total`` is accepted for callers that count
-        it; the rule's ``u`` already stands for the base's size.)
+        ``frequencies`` tells how common values are, from a count over the
+        customers (see :func:`term_adjustment`):
+
+        * ``{("email", value): count, ("phone", value): count}``: agreeing
+          on an email or phone that k partners share (a household mailbox, a
+          shop's switchboard) weighs ``log2(k)`` bits less: it points to one
+          of k people, not to one;
+        * ``{("tf:name", word): count, ("tf:street", street): count,
+          ("tf", "name"): (total, expected share), ...}``: the words two
+          names (streets) agree on weigh less when common, more when rare
+          (term-frequency adjustment, as Splink does).
         """
         frequencies = frequencies or {}
         contributions = []
         outcomes = {}
         for spec in self.fields:
-            comparators, show, frequency_key = FIELDS[spec.name]
+            comparators, show, frequency_key, terms = FIELDS[spec.name]
             similarity = comparators[spec.comparator](a, b)
             shown = f"{show(a) or '∅'} / {show(b) or '∅'}"
             if similarity is None:
@@ -178,6 +204,12 @@ class MatchModel:
                 if count > 1:
                     weight -= math.log2(count)
                     detail += f", shared by {count} partners"
+            if terms and level.outcome in TERM_ADJUSTED and frequencies:
+                shared = set(terms(a)) & set(terms(b))
+                adjustment = term_adjustment(spec.name, shared, frequencies)
+                if adjustment:
+                    weight += adjustment
+                    detail += f", {'rare' if adjustment > 0 else 'common'} {adjustment:+.1f}"
             contributions.append(Contribution(spec.name, level.outcome, weight, detail))
         return Score(
             total=sum(c.weight for c in contributions),
@@ -191,12 +223,54 @@ class MatchModel:
             return BLOCKED_COMPANY_PERSON
         if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
             return BLOCKED_CONFLICTING_IDS
-        if outcomes.get("name") == "disagree":
-            return BLOCKED_NAMES_DIFFER
+        # Household members: another first name, the same mailbox or phone
+        # (and street). Two names of one company differ more freely.
         identifiers = {outcomes.get("email"), outcomes.get("phone")}
+        if not (a.is_company and b.is_company):
+            if outcomes.get("name") == "disagree" or (
+                outcomes.get("name") == "weak" and "agree" in identifiers
+            ):
+                return BLOCKED_NAMES_DIFFER
+            if outcomes.get("name") == "weak":
+                # One word of the name replaced: a relative at the same
+                # address as likely as a name typed for another.
+                return BLOCKED_NAME_WORD_DIFFERS
         if "disagree" in identifiers and "agree" not in identifiers:
             return BLOCKED_UNCONFIRMED
+        if not any(
+            outcome in EVIDENCE for name, outcome in outcomes.items() if name not in NAME_FIELDS
+        ):
+            return BLOCKED_NAME_ONLY
         return None
+
+
+def term_adjustment(field_name, shared_terms, frequencies):
+    """Bits added to an agreement on ``field_name`` for the ``shared_terms``
+    both records hold: ``log2(expected share / share of the term)`` per term
+    (0 for a term as common as the average, negative for a common one), each
+    term's within [``TERM_MIN``, ``TERM_MAX``], the sum within
+    [``TERM_MIN_TOTAL``, ``TERM_MAX_TOTAL``]. Nothing without the field's
+    counts."""
+    base = frequencies.get(("tf", field_name))
+    if not base or not shared_terms:
+        return 0.0
+    total, expected = base
+    if total <= 0 or expected <= 0:
+        return 0.0
+    adjustment = 0.0
+    for term in shared_terms:
+        share = max(frequencies.get((f"tf:{field_name}", term), 0), 1) / total
+        adjustment += min(TERM_MAX, max(TERM_MIN, math.log2(expected / share)))
+    return min(TERM_MAX_TOTAL, max(TERM_MIN_TOTAL, adjustment))
+
+
+def is_strong(score, auto_threshold=DEFAULT_AUTO_THRESHOLD):
+    """Whether ``score`` links on strong evidence: an email or phone agrees,
+    or the total clears the auto threshold by ``STRONG_MARGIN`` bits. A link
+    on weaker evidence does not let the record's values attract further
+    links (no cascade) until a person confirms it or strong evidence comes."""
+    agreed = {c.field for c in score.contributions if c.outcome == "agree" and c.weight > 0}
+    return bool(agreed & {"email", "phone"}) or score.total >= auto_threshold + STRONG_MARGIN
 
 
 def decide(score, auto_threshold=DEFAULT_AUTO_THRESHOLD, review_threshold=DEFAULT_REVIEW_THRESHOLD):

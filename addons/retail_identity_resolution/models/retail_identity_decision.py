@@ -136,6 +136,7 @@ class RetailIdentityDecision(models.Model):
             "agree": self.env._("agree"),
             "close": self.env._("close"),
             "partial": self.env._("partial"),
+            "weak": self.env._("weak"),
             "disagree": self.env._("disagree"),
             "missing": self.env._("missing"),
         }

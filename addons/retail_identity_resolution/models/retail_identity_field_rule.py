@@ -11,8 +11,12 @@ FIELD_SELECTION = [
     ("email", "Email"),
     ("email_relay", "Marketplace relay email"),
     ("phone", "Phone"),
-    ("address", "Street and house number"),
-    ("locality", "Postal code, city, country"),
+    ("house", "House number"),
+    ("street", "Street"),
+    ("zip", "Postal code"),
+    ("city", "City"),
+    ("address", "Street and house number (before 19.0.1.4)"),
+    ("locality", "Postal code, city, country (before 19.0.1.4)"),
 ]
 
 
@@ -28,13 +32,20 @@ class RetailIdentityFieldRule(models.Model):
     active = fields.Boolean(default=True)
     field = fields.Selection(FIELD_SELECTION, required=True)
     comparator = fields.Selection(
-        [("exact", "Exact"), ("fuzzy", "Fuzzy")],
+        [("exact", "Exact"), ("fuzzy", "Fuzzy"), ("graded", "Graded")],
         required=True,
         default="exact",
-        help="Fuzzy compares names and streets by similarity; email and phone are exact only.",
+        help="Graded counts typed faults (a typo, a missing word...); fuzzy compares by string "
+        "similarity; email and phone are exact only.",
     )
     outcome = fields.Selection(
-        [("agree", "Agree"), ("close", "Close"), ("partial", "Partial"), ("disagree", "Disagree")],
+        [
+            ("agree", "Agree"),
+            ("close", "Close"),
+            ("partial", "Partial"),
+            ("weak", "Weak"),
+            ("disagree", "Disagree"),
+        ],
         required=True,
         help="The level this rule weighs: the first of the field's rules, by decreasing "
         "minimum similarity, that the pair's similarity reaches.",

@@ -10,3 +10,4 @@ from . import test_identity_match
 from . import test_merge_business_event
 from . import test_api_customers
 from . import test_order_flow_identity
+from . import test_graded_matching

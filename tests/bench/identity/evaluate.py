@@ -34,6 +34,7 @@ from odoo.addons.retail_identity_resolution.matching import (
     CANDIDATES_PER_KEY,
     Resolution,
     decide,
+    is_strong,
 )
 
 
@@ -62,8 +63,9 @@ class Outcome:
     suggested: set = field(default_factory=set)
 
 
-def _frequencies(record, counts, total):
-    frequencies = {"total": total}
+def _frequencies(record, counts, total, terms=None):
+    frequencies = dict(terms or {})
+    frequencies["total"] = total
     if record.email_key:
         frequencies[("email", record.email_key)] = counts[("email", record.email_key)]
     if record.phone_key:
@@ -81,6 +83,7 @@ def resolve_incrementally(
     limit=CANDIDATES_PER_KEY,
     bridges="merge",
     update=True,
+    terms=None,
 ):
     """Import path: raw ``rows`` in arrival order, ``to_record(values)`` their
     IdentityRecord.
@@ -90,7 +93,10 @@ def resolve_incrementally(
     default sync settings (a relay email never replaces a real one); its keys
     are re-indexed. ``bridges``: what to do when a record links to more than
     one partner ("merge" them, as :func:`resolve` says; "suggest" the
-    pairs instead; "ignore" them).
+    pairs instead; "ignore" them). A link on weak evidence
+    (``matching.is_strong``) updates nothing (no cascade). The partner keeps
+    every email and phone it was seen with as identity keys. ``terms``: the
+    term counts of the whole set (``matching.estimation.count_terms``).
     """
     auto_threshold, review_threshold = thresholds
     records = [to_record(row) for row in rows]
@@ -101,7 +107,7 @@ def resolve_incrementally(
     counts = Counter()
 
     def add(number, record, sign):
-        for key in blocking_keys(record).items():
+        for key in blocking_keys(record):
             if sign > 0:
                 index[key].append(number)
             else:
@@ -112,12 +118,12 @@ def resolve_incrementally(
 
     for i, record in enumerate(records):
         candidates = []
-        for key in blocking_keys(record).items():
+        for key in blocking_keys(record):
             # the most recent partners, as the resolver's searches (order="id desc")
             for partner in sorted(index[key], reverse=True)[:limit]:
                 if partner not in candidates:
                     candidates.append(partner)
-        frequencies = _frequencies(record, counts, len(partner_of))
+        frequencies = _frequencies(record, counts, len(partner_of), terms)
         result = resolve(
             record,
             [(partner, current[partner][1]) for partner in candidates],
@@ -143,8 +149,8 @@ def resolve_incrementally(
                     add(best, current[best][1], +1)
                 elif bridges == "suggest":
                     _suggest(outcome, partner_of[best], partner_of[other], 0.0)
-            if update:
-                values = _updated(current[best][0], rows[i])
+            if update and is_strong(result.score, auto_threshold):
+                values = _updated(current[best][0], rows[i], current[best][1])
                 add(best, current[best][1], -1)
                 current[best] = (values, to_record(values))
                 add(best, current[best][1], +1)
@@ -179,11 +185,13 @@ def _filled(values, other):
     return values
 
 
-def _updated(values, incoming):
+def _updated(values, incoming, record):
     """A partner's values after an import of ``incoming`` (non-empty values
     win; an address is taken whole; a relay email never replaces a real
-    one)."""
+    one); the emails and phones it held stay known (``record``'s)."""
     values = dict(values)
+    values["known_emails"] = tuple(record.emails)
+    values["known_phones"] = tuple(record.phones)
     for name in ("name", "phone"):
         if incoming.get(name):
             values[name] = incoming[name]
@@ -205,7 +213,7 @@ def _suggest(outcome, a, b, total):
 
 
 def resolve_batch(
-    rows, to_record, model, thresholds, blocking_keys, resolve, limit=CANDIDATES_PER_KEY
+    rows, to_record, model, thresholds, blocking_keys, resolve, limit=CANDIDATES_PER_KEY, terms=None
 ):
     """Batch path, as ``retail.identity.dedup.run`` decides with auto-link on
     (see the module's docstring): no pair is linked alone, so two partners
@@ -219,7 +227,7 @@ def resolve_batch(
     counts = Counter()
 
     def add(number, sign):
-        for key in blocking_keys(current[number]).items():
+        for key in blocking_keys(current[number]):
             if sign > 0:
                 insort(index[key], number)
             else:
@@ -252,11 +260,11 @@ def resolve_batch(
             continue
         record = current[i]
         candidates = set()
-        for key in blocking_keys(record).items():
+        for key in blocking_keys(record):
             members = index[key]
             end = bisect_left(members, i)
             candidates.update(members[max(0, end - limit) : end])
-        frequencies = _frequencies(record, counts, population)
+        frequencies = _frequencies(record, counts, population, terms)
         for kind, value in (("email", record.email_key), ("phone", record.phone_key)):
             if value:  # but itself
                 frequencies[(kind, value)] -= 1
@@ -308,7 +316,7 @@ def _survivor(kept, merged, merged_is_recent):
     return values
 
 
-def resolve_batch_pairwise(records, model, decision_of, blocking_keys, limit=500):
+def resolve_batch_pairwise(records, model, decision_of, blocking_keys, limit=500, terms=None):
     """Naive batch, for comparison: every pair sharing a blocking key
     (blocks larger than ``limit`` are skipped) scored once and decided alone,
     the links joined transitively (A~B and B~C join A and C)."""
@@ -316,7 +324,7 @@ def resolve_batch_pairwise(records, model, decision_of, blocking_keys, limit=500
     blocks = defaultdict(list)
     counts = Counter()
     for i, record in enumerate(records):
-        for key in blocking_keys(record).items():
+        for key in blocking_keys(record):
             blocks[key].append(i)
         for kind, value in (("email", record.email_key), ("phone", record.phone_key)):
             if value:
@@ -326,7 +334,8 @@ def resolve_batch_pairwise(records, model, decision_of, blocking_keys, limit=500
         if len(members) <= limit:
             pairs.update(combinations(members, 2))
     for i, j in sorted(pairs):
-        score = model.score(records[j], records[i], _frequencies(records[j], counts, len(records)))
+        frequencies = _frequencies(records[j], counts, len(records), terms)
+        score = model.score(records[j], records[i], frequencies)
         outcome.scores[(i, j)] = score
         decision = decision_of(score)
         if decision == "link":
@@ -395,7 +404,7 @@ def blocking_recall(truth, records, blocking_keys):
     allows: each person's records split where no chain of shared keys joins
     them (a POS record with only a phone and a web record with only another
     email can only meet through a third record)."""
-    keys = [set(blocking_keys(r).items()) for r in records]
+    keys = [set(blocking_keys(r)) for r in records]
     by_entity = defaultdict(list)
     for i, entity in enumerate(truth):
         by_entity[entity].append(i)

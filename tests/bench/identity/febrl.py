@@ -15,6 +15,8 @@ from pathlib import Path
 
 DATASETS = {
     # name: files, what it is
+    "febrl1": (("dataset1.csv",), "1,000 records: 500 originals and one duplicate each"),
+    "febrl2": (("dataset2.csv",), "5,000 records: 4,000 originals and 1,000 duplicates"),
     "febrl3": (("dataset3.csv",), "5,000 records: 2,000 originals and up to 5 duplicates each"),
     "febrl4": (
         ("dataset4a.csv", "dataset4b.csv"),
