@@ -2,7 +2,7 @@
     "name": "Retail Connect - Base",
     "summary": "Channel framework: backends, durable idempotent webhook ingestion, "
     "job processing and replay for retail channels",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
@@ -25,8 +25,10 @@
         "wizard/retail_outbox_discard_wizard_views.xml",
         "views/retail_order_return_views.xml",
         "views/retail_reconciliation_views.xml",
+        "data/retail_observability_cron_data.xml",
+        "views/retail_exception_group_views.xml",
     ],
-    "external_dependencies": {"python": ["pydantic"]},
+    "external_dependencies": {"python": ["pydantic", "prometheus_client"]},
     "application": True,
     "installable": True,
 }

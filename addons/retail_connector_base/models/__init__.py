@@ -19,3 +19,9 @@ from . import stock_quant
 from . import stock_picking
 from . import stock_return_picking
 from . import retail_reconciliation_run
+from . import retail_exception_group
+from . import retail_exception_group_sources
+from . import retail_exception_occurrence
+from . import retail_exception_route
+from . import retail_event_correction
+from . import retail_event_triage
