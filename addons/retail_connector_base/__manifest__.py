@@ -27,6 +27,7 @@
         "views/retail_reconciliation_views.xml",
         "data/retail_observability_cron_data.xml",
         "views/retail_exception_group_views.xml",
+        "views/retail_metric_views.xml",
     ],
     "external_dependencies": {"python": ["pydantic", "prometheus_client"]},
     "application": True,

@@ -25,3 +25,8 @@ from . import retail_exception_occurrence
 from . import retail_exception_route
 from . import retail_event_correction
 from . import retail_event_triage
+from . import retail_metric_snapshot
+from . import retail_metric_sources
+from . import sale_order_metrics
+from . import res_config_settings
+from . import retail_backend_observability
