@@ -30,3 +30,4 @@ from . import retail_metric_sources
 from . import sale_order_metrics
 from . import res_config_settings
 from . import retail_backend_observability
+from . import retail_anomaly_alert

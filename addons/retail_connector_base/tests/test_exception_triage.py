@@ -134,9 +134,10 @@ class TestExceptionTriage(RetailCase, HttpCase):
             ]
         )
         orders = self.held_orders("NOPE-1", "NOPE-2", "GONE-3")
-        groups = self.Group._cron_triage()
-        group = groups.filtered(lambda g: g.source == "hold")
-        self.assertEqual(len(group), 1)
+        self.Group._cron_triage()
+        group = self.group_of(orders[0])
+        self.assertEqual(self.group_of(orders[1]), group)
+        self.assertEqual(self.group_of(orders[2]), group)
         self.assertEqual(group.count, 3)
         self.assertEqual(group.team_id, self.team)
         self.assertEqual(group.user_id, self.catalog_user)
@@ -156,7 +157,9 @@ class TestExceptionTriage(RetailCase, HttpCase):
 
     def test_retry_import_releases_the_orders_and_resolves_the_group(self):
         orders = self.held_orders("NEW-1", "NEW-2")
-        group = self.Group._cron_triage().filtered(lambda g: g.source == "hold")
+        self.Group._cron_triage()
+        group = self.group_of(orders[0])
+        self.assertEqual(self.group_of(orders[1]), group)
         for sku in ("NEW-1", "NEW-2"):
             self.env["product.product"].create({"name": sku, "default_code": sku, "type": "consu"})
         group.action_retry_import()
@@ -170,7 +173,8 @@ class TestExceptionTriage(RetailCase, HttpCase):
 
     def test_bulk_replay_queues_every_failed_event_of_the_group(self):
         events = self.failed_events("7001", "7002", "7003")
-        group = self.Group._cron_triage()
+        self.Group._cron_triage()
+        group = self.group_of(events[0])
         old_jobs = events.job_id
         group.action_replay()
         self.assertEqual(set(events.mapped("state")), {"queued"})
@@ -181,8 +185,9 @@ class TestExceptionTriage(RetailCase, HttpCase):
             group.action_replay()
 
     def test_ignore_needs_a_reason_and_stops_activities(self):
-        self.failed_events("8001")
-        group = self.Group._cron_triage()
+        event = self.failed_events("8001")
+        self.Group._cron_triage()
+        group = self.group_of(event)
         self.assertEqual(len(group.activity_ids), 1)
         wizard = self.env["retail.exception.ignore.wizard"].create(
             {"group_ids": [(6, 0, group.ids)], "reason": " "}

@@ -25,7 +25,9 @@ class RetailMetricSnapshot(models.Model):
             )
         ):
             outcome = DECISION_OUTCOMES.get(decision, decision)
-            samples.append(Sample("retail_customers_total", count, backend_id, {"outcome": outcome}))
+            samples.append(
+                Sample("retail_customers_total", count, backend_id, {"outcome": outcome})
+            )
         for (count,) in self._query(
             SQL("SELECT COUNT(*) FROM retail_identity_merge WHERE state = 'done' AND %s", window)
         ):
