@@ -32,7 +32,11 @@ def _histogram_columns(duration):
 
 
 def _seconds(later, earlier):
-    return SQL("EXTRACT(EPOCH FROM (%s - %s))", later, earlier)
+    """Seconds from ``earlier`` to ``later``, never negative: ``received_at``
+    keeps microseconds (SQL ``now()``) but ``processed_at`` and the ORM's
+    datetimes are truncated to the second, so a fast event may seem to finish
+    before it arrived; durations are exact to the second."""
+    return SQL("GREATEST(EXTRACT(EPOCH FROM (%s - %s)), 0)", later, earlier)
 
 
 class RetailMetricSnapshot(models.Model):
@@ -175,9 +179,7 @@ class RetailMetricSnapshot(models.Model):
             "retail_order_confirm_seconds",
             SQL(
                 "SELECT retail_backend_id, %s FROM sale_order WHERE %s GROUP BY 1",
-                _histogram_columns(
-                    SQL("GREATEST(%s, 0)", _seconds(SQL("retail_confirmed_at"), SQL("date_order")))
-                ),
+                _histogram_columns(_seconds(SQL("retail_confirmed_at"), SQL("date_order"))),
                 confirmed,
             ),
         )
@@ -194,9 +196,7 @@ class RetailMetricSnapshot(models.Model):
                             GROUP BY p.sale_id) s ON s.sale_id = o.id
                     WHERE o.retail_backend_id IS NOT NULL AND %s
                     GROUP BY 1""",
-                _histogram_columns(
-                    SQL("GREATEST(%s, 0)", _seconds(SQL("s.shipped_at"), SQL("o.date_order")))
-                ),
+                _histogram_columns(_seconds(SQL("s.shipped_at"), SQL("o.date_order"))),
                 _window(SQL("s.shipped_at"), start, end),
             ),
         )
