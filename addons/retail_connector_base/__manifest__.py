@@ -28,6 +28,7 @@
         "data/retail_observability_cron_data.xml",
         "views/retail_exception_group_views.xml",
         "views/retail_metric_views.xml",
+        "security/retail_observability_security.xml",
     ],
     "external_dependencies": {"python": ["pydantic", "prometheus_client"]},
     "application": True,

@@ -27,6 +27,45 @@ class TestFingerprint(RetailCase):
             fingerprint("hold", "No tax matches VAT 20%").key,
         )
 
+    def test_two_hundred_failures_of_six_kinds_make_six_groups(self):
+        """Messages as the pipeline words them, with ids, SKUs, names,
+        emails and amounts varying."""
+        kinds = (
+            (
+                "hold",
+                lambda i: (
+                    f"Unknown SKU SKU-{i}-X ({'Mug' if i % 2 else 'T-shirt, size M'}): "
+                    "create the product, then retry."
+                ),
+            ),
+            (
+                "hold",
+                lambda i: f"No Odoo tax matches VAT {i % 30}% (rate 0.{i % 9}) on order #{i}.",
+            ),
+            (
+                "event",
+                lambda i: (
+                    f"ValueError: data.lines.{i % 4}.quantity: Input should be a "
+                    f"valid decimal [input_value='lots-{i}']"
+                ),
+            ),
+            ("event", lambda i: f"Customer {i}@example.com of order #{1000 + i} has no address"),
+            (
+                "outbox",
+                lambda i: (
+                    f"Channel unreachable: HTTPSConnectionPool(host='shop{i}.example',"
+                    f" port=443): Read timed out. (read timeout={i % 7 + 5})"
+                ),
+            ),
+            ("job", lambda i: f"Order {i} total {i * 1.37:.2f} EUR differs from {i * 1.4:.2f} EUR"),
+        )
+        keys = {
+            fingerprint(source, words(i)).key
+            for i in range(200)
+            for source, words in [kinds[i % 6]]
+        }
+        self.assertEqual(len(keys), 6)
+
     def test_suggestion_names_a_cause_or_none(self):
         self.assertEqual(suggest_cause("hold", "unknown sku <n> (<value>)")[0], "unknown_product")
         self.assertEqual(
