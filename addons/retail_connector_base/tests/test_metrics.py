@@ -95,7 +95,8 @@ class TestMetrics(RetailCase, HttpCase):
                 "stock_differences": 3,
             }
         )
-        snapshot_at = fields.Datetime.now() + COUNTER_LAG
+        # A second later: now() is truncated to the second, received_at is not.
+        snapshot_at = fields.Datetime.now() + COUNTER_LAG + timedelta(seconds=1)
         self.Snapshot._take_snapshot(snapshot_at)
         found = self.samples()
 
