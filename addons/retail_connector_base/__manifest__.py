@@ -33,8 +33,12 @@
         "data/retail_api_cron_data.xml",
         "views/retail_api_views.xml",
         "views/retail_order_flow_views.xml",
+        "data/retail_observability_cron_data.xml",
+        "views/retail_exception_group_views.xml",
+        "views/retail_metric_views.xml",
+        "security/retail_observability_security.xml",
     ],
-    "external_dependencies": {"python": ["pydantic", "pika", "urllib3"]},
+    "external_dependencies": {"python": ["pydantic", "pika", "urllib3", "prometheus_client"]},
     "application": True,
     "installable": True,
 }

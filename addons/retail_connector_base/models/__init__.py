@@ -38,3 +38,15 @@ from . import retail_backend_flow
 from . import retail_circuit_breaker
 from . import sale_order_flow
 from . import res_partner_flow
+from . import retail_exception_group
+from . import retail_exception_group_sources
+from . import retail_exception_occurrence
+from . import retail_exception_route
+from . import retail_event_correction
+from . import retail_event_triage
+from . import retail_metric_snapshot
+from . import retail_metric_sources
+from . import sale_order_metrics
+from . import res_config_settings
+from . import retail_backend_observability
+from . import retail_anomaly_alert

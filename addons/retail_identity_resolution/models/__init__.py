@@ -8,3 +8,4 @@ from . import retail_identity_survivorship_rule
 from . import retail_identity_dedup_run
 from . import retail_identity_merge_line
 from . import retail_identity_metric
+from . import retail_metric_snapshot
