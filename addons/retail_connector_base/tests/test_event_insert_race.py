@@ -1,4 +1,5 @@
 import base64
+import time
 
 from psycopg2.errors import SerializationFailure
 
@@ -27,14 +28,23 @@ class TestEventInsertRace(TransactionCase):
         self.addCleanup(self._drop_backend)
 
     def _drop_backend(self):
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "DELETE FROM queue_job WHERE id IN "
-                "(SELECT job_id FROM retail_event WHERE backend_id = %s)",
-                (self.backend_id,),
-            )
-            cr.execute("DELETE FROM retail_event WHERE backend_id = %s", (self.backend_id,))
-            cr.execute("DELETE FROM retail_backend WHERE id = %s", (self.backend_id,))
+        # Committed rows: removed for good, even when a concurrent transaction
+        # (Odoo's own, in the test server) makes one attempt a serialization failure.
+        for attempt in range(5):
+            try:
+                with self.registry.cursor() as cr:
+                    cr.execute(
+                        "DELETE FROM queue_job WHERE id IN "
+                        "(SELECT job_id FROM retail_event WHERE backend_id = %s)",
+                        (self.backend_id,),
+                    )
+                    cr.execute("DELETE FROM retail_event WHERE backend_id = %s", (self.backend_id,))
+                    cr.execute("DELETE FROM retail_backend WHERE id = %s", (self.backend_id,))
+                return
+            except SerializationFailure:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def _insert(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
