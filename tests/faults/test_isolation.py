@@ -1,6 +1,6 @@
 """Scenario 10: tenant isolation. A secret, token or user of company A never reads or
 writes company B's records (webhooks, the back office's record rules, stock exports).
-The partner API's keys join this scenario where the API is installed."""
+The Channel API's keys are held to the same."""
 
 import uuid
 
@@ -10,6 +10,22 @@ import requests
 from ..support.generic_channel import order_payload, signed_delivery
 from ..support.odoo_server import query, set_stock, storable_product, wait_until
 from .conftest import OTHER_SECRET, SECRET, event_counts, make_backend
+
+
+def new_api_key(server, backend_id):
+    """A Channel API key of ``backend_id`` with every scope; returns its secret."""
+    key_id = server.call(
+        "retail.api.key",
+        "create",
+        {
+            "name": f"Tenant {uuid.uuid4().hex[:6]}",
+            "backend_id": backend_id,
+            "scope_customers_read": True,
+            "scope_customers_write": True,
+        },
+    )
+    return server.call("retail.api.key", "action_generate_secret", [key_id])["params"]["message"]
+
 
 RETAIL_MODELS = ("retail.event", "retail.binding", "retail.outbox", "sale.order")
 
@@ -24,7 +40,7 @@ def companies(fault_server, catalog):
 
 
 def test_a_tenant_never_reaches_anothers_records(fault_server, companies, ledger):
-    """10. Tenant isolation: webhooks, record rules, stock exports"""
+    """10. Tenant isolation: webhooks, Channel API keys, record rules, stock exports"""
     server = fault_server
     company_a, company_b = companies
     backend_a, url_a = make_backend(server, SECRET, company_id=company_a)
@@ -87,6 +103,47 @@ def test_a_tenant_never_reaches_anothers_records(fault_server, companies, ledger
     )
     assert events_b == (1,)
 
+    # The Channel API: a key of company A's channel never reads company B's order or
+    # customer, and cannot cancel it; the answer is the one for a record that does not exist.
+    key_a = new_api_key(server, backend_a)
+    [order_b_ref] = query(
+        server,
+        "SELECT retail_external_id FROM sale_order WHERE retail_backend_id = %s",
+        (backend_b,),
+    )
+    api = f"{server.base_url}/retail/api/v1"
+    bearer = {"Authorization": f"Bearer {key_a}"}
+    foreign = requests.get(f"{api}/orders/{order_b_ref[0]}", headers=bearer, timeout=30)
+    nowhere = requests.get(f"{api}/orders/no-such-order", headers=bearer, timeout=30)
+    assert foreign.status_code == nowhere.status_code == 404
+    assert foreign.json()["detail"].replace(order_b_ref[0], "X") == nowhere.json()[
+        "detail"
+    ].replace("no-such-order", "X")
+    [(state_before,)] = query(
+        server, "SELECT state FROM sale_order WHERE retail_backend_id = %s", (backend_b,)
+    )
+    cancel = requests.post(
+        f"{api}/orders/{order_b_ref[0]}/cancel",
+        headers=dict(bearer, **{"Idempotency-Key": uuid.uuid4().hex}),
+        json={},
+        timeout=30,
+    )
+    assert cancel.status_code == 404
+    [(email_b,)] = query(
+        server,
+        "SELECT p.email FROM sale_order o JOIN res_partner p ON p.id = o.partner_id "
+        "WHERE o.retail_backend_id = %s",
+        (backend_b,),
+    )
+    customers = requests.get(
+        f"{api}/customers", params={"email": email_b}, headers=bearer, timeout=30
+    )
+    assert customers.status_code == 200 and not customers.json().get("customers"), customers.text
+    [(state_b,)] = query(
+        server, "SELECT state FROM sale_order WHERE retail_backend_id = %s", (backend_b,)
+    )
+    assert state_b == state_before != "cancel"
+
     # Stock exports: a change in company B's warehouse is never owed to company A's channel.
     export_a = server.call(
         "retail.backend",
@@ -139,4 +196,4 @@ def test_a_tenant_never_reaches_anothers_records(fault_server, companies, ledger
     ledger.sent, ledger.refused, ledger.accepted = 4, 2, 2
     ledger.stored = ledger.applied = 2
     ledger.lost = ledger.doubled = 0
-    ledger.visible = "401; AccessError; no stock message across companies"
+    ledger.visible = "401; API 404 as for nothing; AccessError; no stock message across"
