@@ -61,25 +61,48 @@ class RetailAnomalyAlert(models.Model):
     def _detect(self, backend, hour_start):
         """Raise (or extend) the alerts of ``backend`` for the hour starting
         at ``hour_start``; return the alerts raised or extended."""
+        # kind, rule, what is counted per hour: (table, backend column, time column, filter)
         checks = (
-            ("order_drop", detect_drop, self._order_counts),
-            ("failure_spike", detect_spike, self._failure_counts),
-            ("hold_spike", detect_spike, self._hold_counts),
+            ("order_drop", detect_drop, ("sale_order", "retail_backend_id", "date_order", "TRUE")),
+            (
+                "failure_spike",
+                detect_spike,
+                ("retail_event", "backend_id", "received_at", "state IN ('failed', 'dead')"),
+            ),
+            (
+                "hold_spike",
+                detect_spike,
+                ("sale_order", "retail_backend_id", "date_order", "retail_on_hold"),
+            ),
         )
         alerts = self.browse()
-        for kind, detect, counts in checks:
-            observed, history = counts(backend, hour_start)
+        for kind, detect, counted in checks:
+            observed, history = self._hour_counts(counted, backend, hour_start)
             verdict = detect(observed, history)
             if verdict.anomalous:
                 alerts |= self._raise(backend, kind, hour_start, verdict)
         return alerts
 
-    def _hour_counts(self, query_for_hour, backend, hour_start):
-        """The count of this hour and of the same hour in past weeks."""
+    def _hour_counts(self, counted, backend, hour_start):
+        """The count of this hour and of the same hour in past weeks of
+        ``counted``: ``(table, backend column, time column, filter)``."""
+        table, backend_column, time_column, condition = (SQL(part) for part in counted)
         hours = [hour_start - timedelta(weeks=week) for week in range(HISTORY_WEEKS + 1)]
         counts = []
         for start in hours:
-            self.env.cr.execute(query_for_hour(backend, start, start + timedelta(hours=1)))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT COUNT(*) FROM %s WHERE %s = %s AND %s AND %s >= %s AND %s < %s",
+                    table,
+                    backend_column,
+                    backend.id,
+                    condition,
+                    time_column,
+                    start,
+                    time_column,
+                    start + timedelta(hours=1),
+                )
+            )
             counts.append(self.env.cr.fetchone()[0])
         history = counts[1:]
         # Weeks before the backend existed tell nothing.
@@ -88,45 +111,6 @@ class RetailAnomalyAlert(models.Model):
             c for c, h in zip(history, hours[1:], strict=False) if h >= created - timedelta(hours=1)
         ]
         return counts[0], history
-
-    def _order_counts(self, backend, hour_start):
-        return self._hour_counts(
-            lambda b, s, e: SQL(
-                "SELECT COUNT(*) FROM sale_order WHERE retail_backend_id = %s"
-                " AND date_order >= %s AND date_order < %s",
-                b.id,
-                s,
-                e,
-            ),
-            backend,
-            hour_start,
-        )
-
-    def _failure_counts(self, backend, hour_start):
-        return self._hour_counts(
-            lambda b, s, e: SQL(
-                "SELECT COUNT(*) FROM retail_event WHERE backend_id = %s"
-                " AND state IN ('failed', 'dead') AND received_at >= %s AND received_at < %s",
-                b.id,
-                s,
-                e,
-            ),
-            backend,
-            hour_start,
-        )
-
-    def _hold_counts(self, backend, hour_start):
-        return self._hour_counts(
-            lambda b, s, e: SQL(
-                "SELECT COUNT(*) FROM sale_order WHERE retail_backend_id = %s AND retail_on_hold"
-                " AND date_order >= %s AND date_order < %s",
-                b.id,
-                s,
-                e,
-            ),
-            backend,
-            hour_start,
-        )
 
     def _raise(self, backend, kind, hour_start, verdict):
         self.env.flush_all()
