@@ -45,6 +45,7 @@ from .bench_order_import import (
     run_side,
     setup_data,
 )
+from .checks import report_checks
 
 
 def seed_orders(env, backend, partner_ids, start):
@@ -202,12 +203,7 @@ def main(argv=None):
         "ms/order: event._process() + flush (the job's work, commit apart); ratios: against "
         f"the smallest size ({sizes[0]:,})."
     )
-    print("\nChecks (any failure exits 1):")
-    for name, ok, detail in checks:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-    failed = [name for name, ok, _d in checks if not ok]
-    print(f"\n{'FAILED: ' + str(len(failed)) + ' check(s)' if failed else 'All checks passed.'}")
-    return 1 if failed else 0
+    return report_checks(checks)
 
 
 if __name__ == "__main__":

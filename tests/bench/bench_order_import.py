@@ -67,6 +67,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..support.odoo_server import clone_database, drop_database, settings
+from .checks import report_checks
 
 TARGET_RATIO = 1.5  # our import costs at most 1.5 x the bare ORM work
 TAX_RATE = Decimal("0.2")
@@ -793,12 +794,7 @@ def main(argv=None):
     if profiles:
         print_profile(profiles, args.profile, args.top)
 
-    print("\nChecks (any failure exits 1):")
-    for name, ok, detail in checks:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-    failed = [name for name, ok, _d in checks if not ok]
-    print(f"\n{'FAILED: ' + str(len(failed)) + ' check(s)' if failed else 'All checks passed.'}")
-    return 1 if failed else 0
+    return report_checks(checks)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from ..conftest import GENERIC_SECRET, add_catalog
 from ..support.generic_channel import order_payload, signed_delivery
 from ..support.odoo_server import OdooServer, clone_database, drop_database, query
 from .bench_webhook_ingestion import percentile, send_all, use_private_gevent_port
+from .checks import report_checks
 
 TIERED_CHANNELS = "root:4,root.retail.realtime:2,root.retail.batch:1"
 SHARED_CHANNELS = "root:4,root.retail.realtime:3,root.retail.batch:1"
@@ -465,12 +466,7 @@ def main(argv=None):
     print_report(results, args)
 
     checks = [check for result in results.values() for check in result["checks"]]
-    print("\nChecks (any failure exits 1):")
-    for name, ok, detail in checks:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}{': ' + detail if detail else ''}")
-    failed = [name for name, ok, _d in checks if not ok]
-    print(f"\n{'FAILED: ' + str(len(failed)) + ' check(s)' if failed else 'All checks passed.'}")
-    return 1 if failed else 0
+    return report_checks(checks)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ from ..support.odoo_server import (
     free_port,
     settings,
 )
+from .checks import report_checks
 
 SECRET = "whsec_" + base64.b64encode(b"benchmark-secret-of-32-bytes!!!!").decode()
 DUPLICATE_EVERY = 10  # every 10th request re-sends an earlier delivery
@@ -686,12 +687,7 @@ def main(argv=None):
 
     errors = [line for line in server_log.splitlines() if " ERROR " in line or "CRITICAL" in line]
     checks.append(("Odoo logged no errors", not errors, errors[0] if errors else "none"))
-    print("\nChecks (any failure exits 1):")
-    for name, ok, detail in checks:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-    failed = [name for name, ok, _d in checks if not ok]
-    print(f"\n{'FAILED: ' + str(len(failed)) + ' check(s)' if failed else 'All checks passed.'}")
-    return 1 if failed else 0
+    return report_checks(checks)
 
 
 if __name__ == "__main__":
