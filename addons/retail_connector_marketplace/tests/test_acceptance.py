@@ -105,7 +105,30 @@ class TestDecision(unittest.TestCase):
         self.assertEqual(acceptance.deadline(order, 24), datetime(2026, 11, 2, 8, 0))
 
 
-class TestMiraklOrderFlow(RetailCase):
+class PolledOrders:
+    """Mirakl orders stored as the poll stores them, and the sale order of one
+    (``self.marketplace``: the Mirakl backend)."""
+
+    def store(self, payload):
+        values = EventValues(
+            event_key=order_event_key(payload),
+            topic=f"orders/{payload['order_state'].lower()}",
+            headers={},
+        )
+        return self.env["retail.event"]._insert_idempotent(
+            self.marketplace._get_settings(), values, json.dumps(payload), source="poll"
+        )
+
+    def sale_order(self, payload):
+        return self.env["sale.order"].search(
+            [
+                ("retail_backend_id", "=", self.marketplace.id),
+                ("retail_external_id", "=", payload["order_id"]),
+            ]
+        )
+
+
+class TestMiraklOrderFlow(PolledOrders, RetailCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -129,24 +152,6 @@ class TestMiraklOrderFlow(RetailCase):
         cls.env.company.tax_calculation_rounding_method = "round_per_line"
         stock = cls.env.ref("stock.stock_location_stock")
         cls.env["stock.quant"]._update_available_quantity(cls.blue_mug, stock, 5)
-
-    def store(self, payload):
-        values = EventValues(
-            event_key=order_event_key(payload),
-            topic=f"orders/{payload['order_state'].lower()}",
-            headers={},
-        )
-        return self.env["retail.event"]._insert_idempotent(
-            self.marketplace._get_settings(), values, json.dumps(payload), source="poll"
-        )
-
-    def sale_order(self, payload):
-        return self.env["sale.order"].search(
-            [
-                ("retail_backend_id", "=", self.marketplace.id),
-                ("retail_external_id", "=", payload["order_id"]),
-            ]
-        )
 
     def acceptance_jobs(self):
         return self.env["queue.job"].search(

@@ -3,14 +3,12 @@
 import copy
 import json
 
-from odoo.addons.retail_connector_base.adapters import EventValues
 from odoo.addons.retail_connector_base.tests.common import RetailCase
 
-from ..adapters.mirakl import order_event_key
-from .test_acceptance import sample
+from .test_acceptance import PolledOrders, sample
 
 
-class TestMiraklAcceptanceStep(RetailCase):
+class TestMiraklAcceptanceStep(PolledOrders, RetailCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -28,24 +26,6 @@ class TestMiraklAcceptanceStep(RetailCase):
         )
         cls.env.ref("base.EUR").active = True
         cls.env.company.tax_calculation_rounding_method = "round_per_line"
-
-    def store(self, payload):
-        values = EventValues(
-            event_key=order_event_key(payload),
-            topic=f"orders/{payload['order_state'].lower()}",
-            headers={},
-        )
-        return self.env["retail.event"]._insert_idempotent(
-            self.marketplace._get_settings(), values, json.dumps(payload), source="poll"
-        )
-
-    def sale_order(self, payload):
-        return self.env["sale.order"].search(
-            [
-                ("retail_backend_id", "=", self.marketplace.id),
-                ("retail_external_id", "=", payload["order_id"]),
-            ]
-        )
 
     def timeline(self, order, version=None):
         runs = order.retail_step_run_ids.filtered(
