@@ -7,6 +7,8 @@ from . import refund_importer
 from . import customer_privacy
 from . import customer_exporter
 from . import return_importer
+from . import return_checks
+from . import return_goods
 from . import reconciler
 from . import stock_change_notifier
 from . import stock_resync
