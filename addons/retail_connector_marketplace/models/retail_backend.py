@@ -128,6 +128,7 @@ class RetailBackend(models.Model):
             backend.mirakl_api_url,
             backend.mirakl_api_key,
             shop_id=backend.mirakl_shop_id or None,
+            breaker=backend._get_api_breaker(),
             **kwargs,
         )
 

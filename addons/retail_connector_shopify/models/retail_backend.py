@@ -181,6 +181,7 @@ class RetailBackend(models.Model):
             client_id=backend.shopify_client_id or None,
             client_secret=backend.shopify_client_secret or None,
             token_store=_BackendTokenStore(backend),
+            breaker=backend._get_api_breaker(),
         )
 
     def _get_shopify_api_url(self):
