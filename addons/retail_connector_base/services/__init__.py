@@ -22,3 +22,4 @@ from . import order_flow
 from . import order_flow_checks
 from . import order_flow_fulfilment
 from . import order_flow_compensation
+from . import order_flow_label_void

@@ -86,13 +86,7 @@ class RetailOrderFlow(models.AbstractModel):
         endpoint = self._carrier_endpoint(params)
         breakers = self.env["retail.circuit.breaker.service"]
         by = params.get("carrier_code") or self.env._("carrier")
-        allowed = breakers._allow(
-            endpoint,
-            label=self.env._("Carrier %s", by),
-            backend=sale_order.retail_backend_id,
-            threshold=params.get("breaker_threshold", 5),
-            cooldown=params.get("breaker_cooldown_seconds", 30),
-        )
+        allowed = breakers._allow(endpoint, **self._carrier_breaker_values(sale_order, params))
         if not allowed:
             return self._label_pending(
                 step, sale_order, self.env._("the carrier's circuit breaker is open"), by
@@ -115,6 +109,16 @@ class RetailOrderFlow(models.AbstractModel):
             }
         )
         return flow.passed(self.env._("Label %s created.", answer.get("tracking_number") or ""), by)
+
+    @api.model
+    def _carrier_breaker_values(self, sale_order, params):
+        """How the carrier's breaker is made on first use."""
+        return {
+            "label": self.env._("Carrier %s", params.get("carrier_code") or ""),
+            "backend": sale_order.retail_backend_id,
+            "threshold": params.get("breaker_threshold", 5),
+            "cooldown": params.get("breaker_cooldown_seconds", 30),
+        }
 
     @api.model
     def _label_pending(self, step, sale_order, why, by):
