@@ -23,3 +23,4 @@ from . import order_flow_checks
 from . import order_flow_fulfilment
 from . import order_flow_compensation
 from . import order_flow_label_void
+from . import order_flow_promotions
