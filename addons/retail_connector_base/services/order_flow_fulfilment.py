@@ -123,16 +123,23 @@ class RetailOrderFlow(models.AbstractModel):
     @api.model
     def _label_pending(self, step, sale_order, why, by):
         sale_order.retail_label_state = "pending"
-        endpoint = self._carrier_endpoint(step._get_params())
-        eta = self.env["retail.circuit.breaker.service"]._retry_at(endpoint)
+        self._delay_carrier_retry(
+            sale_order, step._get_params(), f"Carrier label of {sale_order.name}"
+        )._retry_label(sale_order)
+        return flow.waiting(self.env._("Label pending: %s.", why), by)
+
+    @api.model
+    def _delay_carrier_retry(self, sale_order, params, description):
+        """The delayed flow whose job calls the carrier again when its
+        breaker lets a call through (at the earliest a few seconds away)."""
+        eta = self.env["retail.circuit.breaker.service"]._retry_at(self._carrier_endpoint(params))
         eta = max(eta, fields.Datetime.now() + timedelta(seconds=LABEL_RETRY_SECONDS))
-        self.with_delay(
+        return self.with_delay(
             eta=eta,
             channel=sale_order.retail_backend_id._get_job_channel(),
             identity_key=identity_exact,
-            description=f"Carrier label of {sale_order.name}",
-        )._retry_label(sale_order)
-        return flow.waiting(self.env._("Label pending: %s.", why), by)
+            description=description,
+        )
 
     @api.model
     def _carrier_client(self, params):

@@ -1,13 +1,8 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.queue_job.job import identity_exact
-
 from .. import flow
 from ..exceptions import PermanentError, TransientError
-from .order_flow_fulfilment import LABEL_RETRY_SECONDS
 
 
 class RetailOrderFlow(models.AbstractModel):
@@ -91,13 +86,8 @@ class RetailOrderFlow(models.AbstractModel):
     @api.model
     def _void_pending(self, sale_order, params, why, by):
         sale_order.retail_label_state = "void_pending"
-        eta = self.env["retail.circuit.breaker.service"]._retry_at(self._carrier_endpoint(params))
-        eta = max(eta, fields.Datetime.now() + timedelta(seconds=LABEL_RETRY_SECONDS))
-        self.with_delay(
-            eta=eta,
-            channel=sale_order.retail_backend_id._get_job_channel(),
-            identity_key=identity_exact,
-            description=f"Void the carrier label of {sale_order.name}",
+        self._delay_carrier_retry(
+            sale_order, params, f"Void the carrier label of {sale_order.name}"
         )._retry_void(sale_order)
         return flow.waiting(
             self.env._(

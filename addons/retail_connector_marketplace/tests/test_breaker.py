@@ -2,12 +2,9 @@
 failures open it once (one activity), a message arriving while it is open
 waits without calling and without spending an attempt, a probe after the
 cooldown closes it once, and each message is sent once. The marketplace is
-a small HTTP server on 127.0.0.1 that can be down (503)."""
+a scripted HTTP server on 127.0.0.1 answering OR29 with 503, then 204."""
 
-import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo import fields
@@ -15,60 +12,17 @@ from odoo import fields
 from odoo.addons.retail_connector_base.api_client import CircuitOpen
 from odoo.addons.retail_connector_base.exceptions import TransientError
 from odoo.addons.retail_connector_base.tests.common import RetailCase
+from odoo.addons.retail_connector_base.tests.test_api_client import ScriptedServer
 
 from ..client import MiraklClient
-
-
-class FakeOperator:
-    """``PUT /api/orders/<id>/cancel`` (OR29): 204, or 503 while ``down``."""
-
-    def __init__(self):
-        self.down = True
-        self.calls = []  # (order id, status)
-        operator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_PUT(self):
-                order_id = self.path.split("/")[3]
-                status = 503 if operator.down else 204
-                operator.calls.append((order_id, status))
-                body = (
-                    json.dumps({"message": "Service Unavailable"}).encode()
-                    if status == 503
-                    else b""
-                )
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 class TestMiraklBreaker(RetailCase):
     def setUp(self):
         super().setUp()
-        self.operator = self.enterContext(FakeOperator())
+        self.operator = ScriptedServer().start()
+        self.addCleanup(self.operator.stop)
+        self.operator.answer((503, {"message": "Service Unavailable"}))
         # Odoo's guard on HTTP in tests takes a timeout in one number only.
         init = MiraklClient.__init__
         self.startPatcher(
@@ -134,7 +88,7 @@ class TestMiraklBreaker(RetailCase):
         self.assertEqual((breaker.state, breaker.open_count), ("open", 1))
         self.assertEqual(breaker.endpoint, f"{self.operator.url}/orders (backend {self.mirakl.id})")
         self.assertEqual(len(breaker.activity_ids), 1)
-        self.assertEqual(len(self.operator.calls), 2)
+        self.assertEqual(len(self.operator.seen), 2)
 
         # Open: the messages wait without calling, their attempts untouched.
         for message in self.messages:
@@ -144,11 +98,11 @@ class TestMiraklBreaker(RetailCase):
             self.assertEqual(message.job_id.state, "pending")
             self.assertEqual(message.job_id.retry, 0, "no attempt of the job spent")
             self.assertGreater(message.job_id.eta, fields.Datetime.now())
-        self.assertEqual(len(self.operator.calls), 2, "nothing sent while open")
+        self.assertEqual(len(self.operator.seen), 2, "nothing sent while open")
         self.assertEqual(len(self.breaker().activity_ids), 1, "one activity, not one per message")
 
         # Back, and the cooldown over: one probe closes it, then the others go.
-        self.operator.down = False
+        self.operator.answer(204)
         self.end_cooldown()
         self.send(third)
         breaker = self.breaker()
@@ -158,8 +112,10 @@ class TestMiraklBreaker(RetailCase):
         self.send(first)
         self.send(second)
         self.assertEqual(self.messages.mapped("state"), ["done"] * 3)
-        sent = [order for order, status in self.operator.calls if status == 204]
-        self.assertEqual(sorted(sent), ["ORDER-0", "ORDER-1", "ORDER-2"], "each sent once")
+        sent = [call["path"] for call in self.operator.seen[2:]]
+        self.assertEqual(
+            sorted(sent), [f"/api/orders/ORDER-{n}/cancel" for n in range(3)], "each sent once"
+        )
 
     def test_a_probe_that_fails_opens_it_again_without_a_second_activity(self):
         first, second, third = self.messages
@@ -171,4 +127,4 @@ class TestMiraklBreaker(RetailCase):
         self.assertEqual((breaker.state, breaker.open_count), ("open", 1))
         self.assertEqual(len(breaker.activity_ids), 1)
         self.call(first, CircuitOpen)
-        self.assertEqual(len(self.operator.calls), 3)
+        self.assertEqual(len(self.operator.seen), 3)
