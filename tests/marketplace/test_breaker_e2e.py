@@ -9,15 +9,18 @@ import pytest
 
 from ..fakes.mirakl import FakeMirakl
 from ..support.odoo_server import wait_until as wait
-from .test_outbound_e2e import SHIP_SKU, shipping_calls, shipping_order, validate
+from .test_outbound_e2e import shipping_calls, shipping_order, validate
 
 ORDERS = 4
+SKU = "E2E-BRK-LAMP"
 THRESHOLD = 2
 
 
 @pytest.fixture(scope="module")
 def marketplace():
-    with FakeMirakl(api_key="breaker-key", auto_accept=True, debit_delay=0) as fake:
+    with FakeMirakl(
+        api_key="breaker-key", auto_accept=True, debit_delay=0, first_order=8_500_001
+    ) as fake:
         yield fake
 
 
@@ -26,8 +29,7 @@ def backend(odoo_server, marketplace):
     server = odoo_server
     service = server.call("product.product", "create", {"name": "DHL", "type": "service"})
     carrier = server.call("delivery.carrier", "create", {"name": "DHL", "product_id": service})
-    if not server.call("product.product", "search", [("default_code", "=", SHIP_SKU)]):
-        server.call("product.product", "create", {"name": "Lamp", "default_code": SHIP_SKU})
+    server.call("product.product", "create", {"name": "Lamp", "default_code": SKU})
     backend_id = server.call(
         "retail.backend",
         "create",
@@ -63,7 +65,7 @@ def test_marketplace_down_while_shipping_opens_one_breaker_and_ships_each_order_
 ):
     server = odoo_server
     backend_id, carrier = backend
-    orders = [shipping_order(server, marketplace, backend_id) for _n in range(ORDERS)]
+    orders = [shipping_order(server, marketplace, backend_id, SKU) for _n in range(ORDERS)]
     marketplace.go_down(3600, "5xx", status=503)
     for number, (_order_id, picking) in enumerate(orders):
         validate(server, picking, carrier, f"BRK-{number}")

@@ -79,12 +79,12 @@ def stock_backend(odoo_server, stock_marketplace):
     return backend_id
 
 
-def shipping_order(server, marketplace, backend_id):
-    """A marketplace order in SHIPPING, and its confirmed sale order in Odoo."""
-    fake_order = marketplace.add_order(lines=[{"offer_sku": SHIP_SKU, "price_unit": 20}])
+def shipping_order(server, marketplace, backend_id, sku=SHIP_SKU):
+    """A marketplace order of ``sku`` in SHIPPING, and its confirmed sale order in Odoo."""
+    fake_order = marketplace.add_order(lines=[{"offer_sku": sku, "price_unit": 20}])
     order_id = fake_order["order_id"]
     assert marketplace.order(order_id)["order_state"] == "SHIPPING"
-    [product] = server.call("product.product", "search", [("default_code", "=", SHIP_SKU)])
+    [product] = server.call("product.product", "search", [("default_code", "=", sku)])
     partner = server.call("res.partner", "create", {"name": f"Buyer {order_id}"})
     sale_id = server.call(
         "sale.order",
@@ -202,7 +202,11 @@ def test_an_order_cancelled_in_odoo_is_cancelled_on_the_marketplace(
 ):
     backend_id, _carrier = shipping_backend
     order_id, _picking = shipping_order(odoo_server, marketplace, backend_id)
-    [sale_id] = odoo_server.call("sale.order", "search", [("retail_external_id", "=", order_id)])
+    [sale_id] = odoo_server.call(
+        "sale.order",
+        "search",
+        [("retail_external_id", "=", order_id), ("retail_backend_id", "=", backend_id)],
+    )
     odoo_server.call(
         "sale.order", "action_cancel", [sale_id], context={"disable_cancel_warning": True}
     )
