@@ -3,13 +3,11 @@ runner: the first failures open the endpoint's breaker (once, one activity), the
 deliveries wait behind it without calling, a probe finds Mirakl back and closes it (once),
 and every delivery is shipped once."""
 
-import uuid
-
 import pytest
 
 from ..fakes.mirakl import FakeMirakl
 from ..support.odoo_server import wait_until as wait
-from .test_outbound_e2e import shipping_calls, shipping_order, validate
+from .test_outbound_e2e import create_shipping_backend, shipping_calls, shipping_order, validate
 
 ORDERS = 4
 SKU = "E2E-BRK-LAMP"
@@ -26,29 +24,17 @@ def marketplace():
 
 @pytest.fixture(scope="module")
 def backend(odoo_server, marketplace):
-    server = odoo_server
-    service = server.call("product.product", "create", {"name": "DHL", "type": "service"})
-    carrier = server.call("delivery.carrier", "create", {"name": "DHL", "product_id": service})
-    server.call("product.product", "create", {"name": "Lamp", "default_code": SKU})
-    backend_id = server.call(
-        "retail.backend",
-        "create",
-        {
-            "name": f"Mirakl breaker (fake) {uuid.uuid4().hex[:6]}",
-            "code": "mirakl",
-            "mirakl_api_url": marketplace.base_url,
-            "mirakl_api_key": marketplace.api_key,
-            "mirakl_carrier_mapping_ids": [
-                (0, 0, {"carrier_id": carrier, "operator_carrier_code": "DHL"})
-            ],
-            "breaker_failure_threshold": THRESHOLD,
-            # Longer than the outbox's first retry (10 s): that retry finds it open.
-            "breaker_cooldown_seconds": 20,
-            "max_attempts": 10,
-        },
+    odoo_server.call("product.product", "create", {"name": "Lamp", "default_code": SKU})
+    return create_shipping_backend(
+        odoo_server,
+        marketplace,
+        "Mirakl breaker",
+        "DHL",
+        breaker_failure_threshold=THRESHOLD,
+        # Longer than the outbox's first retry (10 s): that retry finds it open.
+        breaker_cooldown_seconds=20,
+        max_attempts=10,
     )
-    server.call("retail.backend", "action_activate", [backend_id])
-    return backend_id, carrier
 
 
 def breakers_of(server, backend_id):

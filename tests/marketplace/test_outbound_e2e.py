@@ -37,23 +37,29 @@ def stock_marketplace():
 
 @pytest.fixture(scope="module")
 def shipping_backend(odoo_server, marketplace):
-    server = odoo_server
-    service = server.call("product.product", "create", {"name": "UPS", "type": "service"})
+    odoo_server.call("product.product", "create", {"name": "Lamp", "default_code": SHIP_SKU})
+    return create_shipping_backend(odoo_server, marketplace, "Mirakl shipping", "UPS")
+
+
+def create_shipping_backend(server, marketplace, name, carrier_code, **values):
+    """An active Mirakl backend on ``marketplace`` whose carrier maps to
+    ``carrier_code``; returns (backend id, carrier id)."""
+    service = server.call("product.product", "create", {"name": carrier_code, "type": "service"})
     carrier = server.call(
-        "delivery.carrier", "create", {"name": "UPS Express", "product_id": service}
+        "delivery.carrier", "create", {"name": f"{carrier_code} Express", "product_id": service}
     )
-    server.call("product.product", "create", {"name": "Lamp", "default_code": SHIP_SKU})
     backend_id = server.call(
         "retail.backend",
         "create",
         {
-            "name": f"Mirakl shipping (fake) {uuid.uuid4().hex[:6]}",
+            "name": f"{name} (fake) {uuid.uuid4().hex[:6]}",
             "code": "mirakl",
             "mirakl_api_url": marketplace.base_url,
             "mirakl_api_key": marketplace.api_key,
             "mirakl_carrier_mapping_ids": [
-                (0, 0, {"carrier_id": carrier, "operator_carrier_code": "UPS"})
+                (0, 0, {"carrier_id": carrier, "operator_carrier_code": carrier_code})
             ],
+            **values,
         },
     )
     # Only an active backend sends anything (crons, polls included, are off here).
