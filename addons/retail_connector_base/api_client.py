@@ -14,11 +14,17 @@ later when the channel said so). One call waits out a throttle (a 429 whose
 It never sends again after a failure: a 5xx, a timeout or a dropped
 connection is one :class:`TransientError`, and the job that made the call is
 retried by queue_job with its backoff.
+
+Every call goes through the client's :class:`Breaker` (when it has one), one
+per downstream endpoint: the channel's host and the call's endpoint family
+(``_breaker_family``). An open breaker refuses the call before it is sent
+(:class:`CircuitOpen`); a channel that was down, answering again, closes it.
 """
 
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 
@@ -51,6 +57,31 @@ class Throttled(TransientError):
     it out when it is short enough and attempts remain, and otherwise hands
     the caller a :class:`TransientError` with that ``retry_after``.
     """
+
+
+class CircuitOpen(TransientError):
+    """The endpoint's circuit breaker is open: the call was not sent.
+
+    Not an attempt at the channel: whoever waits for the endpoint tries
+    again ``retry_after`` seconds later without counting it as a failure.
+    """
+
+
+class Breaker:
+    """Where a client asks whether it may call an endpoint, and reports how
+    the call went (the base's ORM breakers, or a stand-in in tests). This
+    one lets every call through."""
+
+    def allow(self, endpoint, label):
+        """``None`` when a call to ``endpoint`` may be sent now, else the
+        seconds until it is worth trying again."""
+        return None
+
+    def succeeded(self, endpoint):
+        """The endpoint answered (a refusal is an answer too)."""
+
+    def failed(self, endpoint, error):
+        """The endpoint was down: unreachable, a timeout, a 5xx."""
 
 
 class Resend(Exception):
@@ -92,6 +123,8 @@ class ApiClient:
     :param session: a ``requests.Session`` (one is made when not given)
     :param sleep: ``time.sleep`` or a stand-in (tests)
     :param clock: ``time.time`` or a stand-in (tests)
+    :param breaker: the :class:`Breaker` of the client's endpoints (none:
+        every call is sent)
     """
 
     #: how messages name the channel
@@ -107,6 +140,7 @@ class ApiClient:
         session=None,
         sleep=time.sleep,
         clock=time.time,
+        breaker=None,
     ):
         self.api_url = (api_url or "").rstrip("/")
         self.timeout = timeout
@@ -115,6 +149,7 @@ class ApiClient:
         self.session = session or requests.Session()
         self.sleep = sleep
         self.clock = clock
+        self.breaker = breaker or Breaker()
 
     # ------------------------------------------------------------ the path
 
@@ -137,18 +172,37 @@ class ApiClient:
         )
         request.url = self._build_request_url(request)
         request.params = self._build_request_params(request, dict(params or {}))
+        endpoint, label = self._breaker_endpoint(request)
+        wait = self.breaker.allow(endpoint, label)
+        if wait is not None:
+            raise CircuitOpen(
+                f"{self.channel} is considered down ({label}): {request.label} not sent, "
+                f"tried again in {wait:g} s",
+                retry_after=wait,
+            )
         reason = None
         for attempt in range(1, self.max_attempts + 1):
             request.attempt = attempt
             self._prepare_request(request)
-            response = self._transmit(request, self._build_request_headers(request))
+            headers = self._build_request_headers(request)
             try:
-                return self._parse_response(request, response)
+                result = self._parse_response(request, self._transmit(request, headers))
             except Throttled as throttle:
+                self.breaker.succeeded(endpoint)  # limited, but answering
                 reason = throttle
                 self._wait_out(request, throttle, last=attempt == self.max_attempts)
+                continue
             except Resend as resend:
                 reason = resend
+                continue
+            except TransientError as exc:
+                self.breaker.failed(endpoint, str(exc))
+                raise
+            except PermanentError:
+                self.breaker.succeeded(endpoint)
+                raise
+            self.breaker.succeeded(endpoint)
+            return result
         raise TransientError(
             f"{self.channel} did not answer {request.label} after {self.max_attempts} "
             f"attempts ({reason})",
@@ -215,6 +269,22 @@ class ApiClient:
             self.sleep(seconds)
 
     # ------------------------------------------------------------ request hooks
+
+    def _breaker_endpoint(self, request):
+        """``(endpoint, label)``: the breaker ``request`` goes through, the
+        host it is sent to and its endpoint family."""
+        parts = urlsplit(request.url)
+        family = self._breaker_family(request)
+        return f"{parts.scheme}://{parts.netloc}/{family}", f"{self.channel} {family}"
+
+    def _breaker_family(self, request):
+        """The endpoint family of ``request`` (hook): calls that fail
+        together, e.g. ``orders`` for every ``/api/orders/...``. By default
+        the first segment of its path after an ``api`` prefix."""
+        segments = [s for s in urlsplit(request.url).path.split("/") if s]
+        if segments and segments[0] == "api":
+            segments = segments[1:]
+        return segments[0] if segments else "root"
 
     def _build_request_url(self, request):
         """The URL of ``request`` (hook): ``api_url`` + the endpoint."""

@@ -58,7 +58,11 @@ DEFAULT_STEPS = [
         10,
         {"check_blocked": True, "check_credit_limit": True, "require_identity_decided": False},
     ),
-    ("amount", 20, {"max_discount_percent": 0, "check_promotion_codes": False}),
+    (
+        "amount",
+        20,
+        {"max_discount_percent": 0, "max_discount_amount": 0, "check_promotion_codes": False},
+    ),
     ("tax", 30, {}),
     ("channel", 40, {}),
     (

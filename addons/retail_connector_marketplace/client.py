@@ -74,6 +74,8 @@ class MiraklClient(ApiClient):
     :param clock: ``time.time`` or a stand-in (tests)
     :param max_retry_wait: a longer ``Retry-After`` is handed to the caller
         (``TransientError.retry_after``), not slept
+    :param breaker: the circuit breakers of the operator's endpoint families
+        (``orders``, ``offers``, ``account``...)
     """
 
     channel = "Mirakl"
@@ -90,6 +92,7 @@ class MiraklClient(ApiClient):
         clock=time.time,
         *,
         max_retry_wait=MAX_RETRY_WAIT,
+        breaker=None,
     ):
         if not api_url:
             raise PermanentError("The Mirakl operator's API URL is missing")
@@ -103,6 +106,7 @@ class MiraklClient(ApiClient):
             session=session,
             sleep=sleep,
             clock=clock,
+            breaker=breaker,
         )
         self.api_key = api_key
         self.shop_id = shop_id

@@ -122,6 +122,7 @@ class ShopifyClient(ApiClient):
         sleep=time.sleep,
         clock=time.time,
         max_retry_wait=MAX_RETRY_WAIT,
+        breaker=None,
     ):
         if not access_token and not (client_id and client_secret):
             raise PermanentError(
@@ -136,6 +137,7 @@ class ShopifyClient(ApiClient):
             session=session,
             sleep=sleep,
             clock=clock,
+            breaker=breaker,
         )
         self.api_version = api_version
         self.access_token = access_token
@@ -234,6 +236,11 @@ class ShopifyClient(ApiClient):
         if purpose == TOKEN:
             return super()._build_request_headers(request)
         return {"X-Shopify-Access-Token": self._token(), "Content-Type": "application/json"}
+
+    def _breaker_family(self, request):
+        """Override of `retail_connector_base`: the GraphQL Admin API, the
+        token endpoint and the bulk files (elsewhere) fail apart."""
+        return request.options.get("purpose") or "graphql"
 
     def _prepare_request(self, request):
         """Override of `retail_connector_base`: wait until the cost bucket holds

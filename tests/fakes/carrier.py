@@ -1,8 +1,9 @@
 """A carrier's label API on the fakes' HTTP harness: ``POST /labels`` with an
 ``Idempotency-Key`` creates one label per key (a repeated key answers the same
-label, 200 instead of 201). Besides the harness's faults (``timeout``,
-``reset``), ``unavailable`` answers 503; ``go_down(seconds, "unavailable")`` is
-an outage."""
+label, 200 instead of 201); ``POST /labels/<tracking number>/void`` voids it
+(a label voided again answers the same, an unknown number 404). Besides the
+harness's faults (``timeout``, ``reset``), ``unavailable`` answers 503;
+``go_down(seconds, "unavailable")`` is an outage."""
 
 import threading
 
@@ -11,13 +12,17 @@ from .harness import FakeServer, json_reply, routes
 
 class FakeCarrier(FakeServer):
     name = "carrier"
-    ROUTES = routes(("POST", r"/labels", "_label", "LABEL"))
+    ROUTES = routes(
+        ("POST", r"/labels", "_label", "LABEL"),
+        ("POST", r"/labels/(?P<number>[^/]+)/void", "_void", "VOID"),
+    )
     FAULT_KINDS = ("timeout", "reset", "unavailable")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.labels = {}  # idempotency key -> tracking number
         self.created = []  # (idempotency key, shipment) of each label made
+        self.voided = []  # tracking numbers, in the order they were voided (once each)
         self._labels_lock = threading.Lock()
 
     def _answer(self, entry):
@@ -48,3 +53,11 @@ class FakeCarrier(FakeServer):
             201 if created else 200,
             {"tracking_number": number, "label_url": f"/labels/{number}.pdf"},
         )
+
+    def _void(self, entry, number):
+        with self._labels_lock:
+            if number not in self.labels.values():
+                return json_reply(404, {"error": f"no label {number}"})
+            if number not in self.voided:
+                self.voided.append(number)
+        return json_reply(200, {"tracking_number": number, "voided": True})

@@ -37,23 +37,29 @@ def stock_marketplace():
 
 @pytest.fixture(scope="module")
 def shipping_backend(odoo_server, marketplace):
-    server = odoo_server
-    service = server.call("product.product", "create", {"name": "UPS", "type": "service"})
+    odoo_server.call("product.product", "create", {"name": "Lamp", "default_code": SHIP_SKU})
+    return create_shipping_backend(odoo_server, marketplace, "Mirakl shipping", "UPS")
+
+
+def create_shipping_backend(server, marketplace, name, carrier_code, **values):
+    """An active Mirakl backend on ``marketplace`` whose carrier maps to
+    ``carrier_code``; returns (backend id, carrier id)."""
+    service = server.call("product.product", "create", {"name": carrier_code, "type": "service"})
     carrier = server.call(
-        "delivery.carrier", "create", {"name": "UPS Express", "product_id": service}
+        "delivery.carrier", "create", {"name": f"{carrier_code} Express", "product_id": service}
     )
-    server.call("product.product", "create", {"name": "Lamp", "default_code": SHIP_SKU})
     backend_id = server.call(
         "retail.backend",
         "create",
         {
-            "name": f"Mirakl shipping (fake) {uuid.uuid4().hex[:6]}",
+            "name": f"{name} (fake) {uuid.uuid4().hex[:6]}",
             "code": "mirakl",
             "mirakl_api_url": marketplace.base_url,
             "mirakl_api_key": marketplace.api_key,
             "mirakl_carrier_mapping_ids": [
-                (0, 0, {"carrier_id": carrier, "operator_carrier_code": "UPS"})
+                (0, 0, {"carrier_id": carrier, "operator_carrier_code": carrier_code})
             ],
+            **values,
         },
     )
     # Only an active backend sends anything (crons, polls included, are off here).
@@ -79,12 +85,12 @@ def stock_backend(odoo_server, stock_marketplace):
     return backend_id
 
 
-def shipping_order(server, marketplace, backend_id):
-    """A marketplace order in SHIPPING, and its confirmed sale order in Odoo."""
-    fake_order = marketplace.add_order(lines=[{"offer_sku": SHIP_SKU, "price_unit": 20}])
+def shipping_order(server, marketplace, backend_id, sku=SHIP_SKU):
+    """A marketplace order of ``sku`` in SHIPPING, and its confirmed sale order in Odoo."""
+    fake_order = marketplace.add_order(lines=[{"offer_sku": sku, "price_unit": 20}])
     order_id = fake_order["order_id"]
     assert marketplace.order(order_id)["order_state"] == "SHIPPING"
-    [product] = server.call("product.product", "search", [("default_code", "=", SHIP_SKU)])
+    [product] = server.call("product.product", "search", [("default_code", "=", sku)])
     partner = server.call("res.partner", "create", {"name": f"Buyer {order_id}"})
     sale_id = server.call(
         "sale.order",
@@ -202,7 +208,11 @@ def test_an_order_cancelled_in_odoo_is_cancelled_on_the_marketplace(
 ):
     backend_id, _carrier = shipping_backend
     order_id, _picking = shipping_order(odoo_server, marketplace, backend_id)
-    [sale_id] = odoo_server.call("sale.order", "search", [("retail_external_id", "=", order_id)])
+    [sale_id] = odoo_server.call(
+        "sale.order",
+        "search",
+        [("retail_external_id", "=", order_id), ("retail_backend_id", "=", backend_id)],
+    )
     odoo_server.call(
         "sale.order", "action_cancel", [sale_id], context={"disable_cancel_warning": True}
     )

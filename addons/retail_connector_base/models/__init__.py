@@ -37,6 +37,7 @@ from . import retail_order_step
 from . import retail_order_step_run
 from . import retail_backend_flow
 from . import retail_circuit_breaker
+from . import retail_backend_breakers
 from . import sale_order_flow
 from . import res_partner_flow
 from . import retail_exception_group

@@ -10,6 +10,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..exceptions import TransientError
 from ..polling import POLL_CHUNK, newer
+from ..processing import retryable_job_error
 
 # The runtime value (``retail.backend.runtime``) keeping the time before
 # which the channel asked not to be polled again (its Retry-After), per stream.
@@ -105,7 +106,7 @@ class RetailPollCursor(models.Model):
         except TransientError as exc:
             if exc.retry_after:
                 self._keep_not_before(now + timedelta(seconds=exc.retry_after))
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            raise retryable_job_error(exc) from exc
         if not_before:
             backend._set_runtime_values({NOT_BEFORE_KEY % self.stream: None})
         result = self.env._(

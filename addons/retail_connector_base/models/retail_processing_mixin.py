@@ -6,7 +6,8 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
-from ..processing import RetryPolicy
+from ..api_client import CircuitOpen
+from ..processing import RetryPolicy, retryable_job_error
 
 _logger = logging.getLogger(__name__)
 
@@ -79,7 +80,14 @@ class RetailProcessingMixin(models.AbstractModel):
     def _record_failure(self, exc, started):
         """Record what the failed attempt leads to, by the retry policy, and
         raise it for queue_job: :class:`RetryableJobError` for another
-        attempt, :class:`FailedJobError` for a dead or failed unit."""
+        attempt, :class:`FailedJobError` for a dead or failed unit.
+
+        A call its circuit breaker held back was no attempt: the unit waits
+        for the breaker's next probe, its attempts unchanged."""
+        if isinstance(exc, CircuitOpen):
+            self._write_outcome({"state": self._processing_retry_state, "error": str(exc)})
+            _logger.info("%s %s waits: %s", self._name, self.id, exc)
+            raise retryable_job_error(exc) from exc
         outcome = self._get_retry_policy().decide(exc, self.attempts + 1, self.env._)
         state = self._processing_retry_state if outcome.retry else outcome.kind
         values = {"state": state, "attempts": outcome.attempts, "error": outcome.message}

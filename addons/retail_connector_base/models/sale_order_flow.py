@@ -17,7 +17,14 @@ class SaleOrder(models.Model):
         help="When the delivery was released to the warehouse, every earlier step passed.",
     )
     retail_label_state = fields.Selection(
-        [("pending", "Label pending"), ("done", "Label created"), ("cancelled", "No label")],
+        [
+            ("pending", "Label pending"),
+            ("done", "Label created"),
+            ("cancelled", "No label"),
+            ("void_pending", "Void pending"),
+            ("voided", "Label voided"),
+            ("void_refused", "Void refused by the carrier"),
+        ],
         string="Carrier label",
         readonly=True,
         copy=False,
@@ -31,9 +38,13 @@ class SaleOrder(models.Model):
     )
 
     def _action_cancel(self):
-        """Override: a cancelled order never gets the label it waited for."""
+        """Override: a cancelled order never gets the label it waited for,
+        and the label it got is voided with the carrier."""
         result = super()._action_cancel()
         self.filtered(lambda o: o.retail_label_state == "pending").write(
             {"retail_label_state": "cancelled"}
         )
+        flow = self.env["retail.order.flow"]
+        for order in self.filtered(lambda o: o.retail_label_state == "done"):
+            flow._cancel_label(order.sudo())
         return result

@@ -18,6 +18,7 @@ from .errors import (
     TRANSIENT_ERRORS,
     describe_error,
     is_transient_error,
+    retryable_job_error,
     untranslated,
 )
 from .policy import DEAD, FAILED, RETRY, Outcome, RetryPolicy
@@ -32,5 +33,6 @@ __all__ = [
     "RetryPolicy",
     "describe_error",
     "is_transient_error",
+    "retryable_job_error",
     "untranslated",
 ]

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..api_client import CircuitOpen
 from ..exceptions import PermanentError, TransientError
 
 # Errors that may go away by themselves: retried with backoff.
@@ -57,3 +58,14 @@ def describe_error(exc, _=untranslated):
     if isinstance(exc, psycopg2.Error):
         return _("Database contention (%s); will retry.", exc.pgcode or type(exc).__name__)
     return f"{type(exc).__name__}: {exc}"
+
+
+def retryable_job_error(exc):
+    """The queue_job retry of a job that met ``exc``, a :class:`TransientError`:
+    after its ``retry_after``; an open circuit breaker (the call was never
+    sent) costs the job none of its attempts."""
+    return RetryableJobError(
+        str(exc),
+        seconds=exc.retry_after,
+        ignore_retry=isinstance(exc, CircuitOpen),
+    )

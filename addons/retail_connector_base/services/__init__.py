@@ -24,3 +24,5 @@ from . import order_flow
 from . import order_flow_checks
 from . import order_flow_fulfilment
 from . import order_flow_compensation
+from . import order_flow_label_void
+from . import order_flow_promotions

@@ -16,6 +16,8 @@ import odoo.modules.module
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..api_client import Breaker
+
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half_open"
@@ -68,6 +70,14 @@ class RetailCircuitBreakerService(models.AbstractModel):
         closed; when open, only as the one probe once the cooldown is over.
         ``create_values`` (label, backend, threshold, cooldown) make the
         breaker on first use."""
+        return self._check(endpoint, **create_values)[0]
+
+    @api.model
+    def _check(self, endpoint, **create_values):
+        """``(allowed, retry_at, clean)`` of a call to ``endpoint`` now (see
+        :meth:`_allow`): when it is worth trying again if refused, and
+        whether the breaker is closed without failures (a success then
+        changes nothing)."""
         breaker_id = self._ensure(endpoint, **create_values)
         with self._breaker_env() as env:
             now = fields.Datetime.now()
@@ -86,11 +96,19 @@ class RetailCircuitBreakerService(models.AbstractModel):
                 )
             )
             if env.cr.fetchone():
-                return True
+                return True, now, False
             env.cr.execute(
-                SQL("SELECT state FROM retail_circuit_breaker WHERE id = %s", breaker_id)
+                SQL(
+                    """SELECT state, failure_count, opened_at, probe_at, cooldown_seconds
+                         FROM retail_circuit_breaker WHERE id = %s""",
+                    breaker_id,
+                )
             )
-            return env.cr.fetchone()[0] == CLOSED
+            state, failures, opened_at, probe_at, cooldown = env.cr.fetchone()
+            if state == CLOSED:
+                return True, now, not failures
+            since = (probe_at if state == HALF_OPEN else opened_at) or now
+            return False, max(now, since + timedelta(seconds=cooldown)), False
 
     @api.model
     def _retry_at(self, endpoint):
@@ -180,3 +198,45 @@ class RetailCircuitBreakerService(models.AbstractModel):
             )
             if env.cr.fetchone():
                 env["retail.circuit.breaker"].browse(row[0])._on_opened()
+
+
+class BackendBreaker(Breaker):
+    """The breakers of one backend's API client (see
+    :class:`~..api_client.Breaker`): one per host and endpoint family, made
+    on first use with the backend's threshold and cooldown."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.service = backend.env["retail.circuit.breaker.service"]
+        self._clean = set()  # endpoints closed without failures when last asked
+
+    def _key(self, endpoint):
+        return f"{endpoint} (backend {self.backend.id})"
+
+    def allow(self, endpoint, label):
+        key = self._key(endpoint)
+        allowed, retry_at, clean = self.service._check(
+            key,
+            label=f"{self.backend.name}: {label}",
+            backend=self.backend,
+            threshold=self.backend.breaker_failure_threshold,
+            cooldown=self.backend.breaker_cooldown_seconds,
+        )
+        if clean:
+            self._clean.add(key)
+        else:
+            self._clean.discard(key)
+        if allowed:
+            return None
+        return max((retry_at - fields.Datetime.now()).total_seconds(), 1.0)
+
+    def succeeded(self, endpoint):
+        key = self._key(endpoint)
+        if key not in self._clean:
+            self.service._record_success(key)
+            self._clean.add(key)
+
+    def failed(self, endpoint, error):
+        key = self._key(endpoint)
+        self._clean.discard(key)
+        self.service._record_failure(key, error)

@@ -54,62 +54,6 @@ class RetailOrderFlow(models.AbstractModel):
         return None
 
     @api.model
-    def _step_amount(self, step, sale_order, order, holds):
-        params = step._get_params()
-        gross = sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))
-        discount = sum((line.discount for line in order.lines), Decimal(0)) + sum(
-            (line.amount for line in order.discount_lines), Decimal(0)
-        )
-        percent = (discount / gross * 100) if gross else Decimal(0)
-        maximum = Decimal(str(params.get("max_discount_percent") or 0))
-        if maximum and percent > maximum:
-            return flow.held(
-                self.env._(
-                    "The channel granted %(percent).1f %% discount, more than the %(max)s %% "
-                    "allowed: check it, then release or cancel the order.",
-                    percent=percent,
-                    max=maximum,
-                ),
-                self.env._("rule: maximum discount"),
-            )
-        if params.get("check_promotion_codes") and "loyalty.rule" in self.env:
-            unknown = self._unknown_promotion_codes(order)
-            if unknown:
-                return flow.held(
-                    self.env._(
-                        "Discount code(s) %s match no promotion program in Odoo.",
-                        ", ".join(unknown),
-                    ),
-                    self.env._("promotion programs"),
-                )
-        if not discount:
-            return flow.passed(self.env._("No discount."), self.env._("rule: maximum discount"))
-        return flow.passed(
-            self.env._("Discount of %.1f %% within the rule.", percent),
-            self.env._("rule: maximum discount"),
-        )
-
-    @api.model
-    def _unknown_promotion_codes(self, order):
-        """Codes of the channel's discount lines (their ``code`` extra, else
-        their title) that no active promotion rule of Odoo's ``loyalty``
-        knows, when it is installed."""
-        codes = {
-            (line.extra.get("code") or line.title).strip()
-            for line in order.discount_lines
-            if line.extra.get("code") or line.title
-        }
-        if not codes:
-            return []
-        known = set(
-            self.env["loyalty.rule"]
-            .sudo()
-            .search([("code", "in", list(codes)), ("active", "=", True)])
-            .mapped("code")
-        )
-        return sorted(codes - known)
-
-    @api.model
     def _step_tax(self, step, sale_order, order, holds):
         """What the import could not resolve (products, taxes, currency),
         else Odoo's totals against the channel's (rounding explained away)."""

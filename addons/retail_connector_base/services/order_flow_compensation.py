@@ -39,6 +39,9 @@ class RetailOrderFlow(models.AbstractModel):
 
     @api.model
     def _undo_run(self, sale_order, run, version, decided_by):
+        """Undo what ``run`` did: ``_undo_<code>(sale_order)`` says how, as a
+        note (compensated) or a :class:`~..flow.StepResult` (an undo waiting
+        for a partner, or refused)."""
         method = getattr(self, f"_undo_{run.code}", None)
         note = method(sale_order) if method else None
         if not note:
@@ -47,6 +50,10 @@ class RetailOrderFlow(models.AbstractModel):
 
     @api.model
     def _undo_values(self, sale_order, code, note, version, decided_by, run=None):
+        if isinstance(note, flow.StepResult):
+            outcome, note = note.outcome, note.reason
+        else:
+            outcome = flow.COMPENSATED
         return {
             "order_id": sale_order.id,
             "step_id": run.step_id.id if run else False,
@@ -55,7 +62,7 @@ class RetailOrderFlow(models.AbstractModel):
             "sequence": run.sequence if run else 0,
             "kind": "compensation",
             "version": version,
-            "outcome": flow.COMPENSATED,
+            "outcome": outcome,
             "reason": note,
             "decided_by": decided_by or "Odoo",
         }
@@ -94,18 +101,6 @@ class RetailOrderFlow(models.AbstractModel):
             return None
         sale_order.retail_released_at = False
         return self.env._("Delivery withdrawn from the warehouse.")
-
-    @api.model
-    def _undo_shipment(self, sale_order):
-        if sale_order.retail_label_state not in ("pending", "done"):
-            return None
-        had_label = sale_order.retail_label_state == "done"
-        sale_order.retail_label_state = "cancelled"
-        if had_label:
-            return self.env._(
-                "Carrier label %s to be voided with the carrier.", sale_order.retail_label_ref
-            )
-        return self.env._("Pending carrier label dropped.")
 
     @api.model
     def _undo_payment(self, sale_order):

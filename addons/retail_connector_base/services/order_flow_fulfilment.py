@@ -86,13 +86,7 @@ class RetailOrderFlow(models.AbstractModel):
         endpoint = self._carrier_endpoint(params)
         breakers = self.env["retail.circuit.breaker.service"]
         by = params.get("carrier_code") or self.env._("carrier")
-        allowed = breakers._allow(
-            endpoint,
-            label=self.env._("Carrier %s", by),
-            backend=sale_order.retail_backend_id,
-            threshold=params.get("breaker_threshold", 5),
-            cooldown=params.get("breaker_cooldown_seconds", 30),
-        )
+        allowed = breakers._allow(endpoint, **self._carrier_breaker_values(sale_order, params))
         if not allowed:
             return self._label_pending(
                 step, sale_order, self.env._("the carrier's circuit breaker is open"), by
@@ -117,18 +111,35 @@ class RetailOrderFlow(models.AbstractModel):
         return flow.passed(self.env._("Label %s created.", answer.get("tracking_number") or ""), by)
 
     @api.model
+    def _carrier_breaker_values(self, sale_order, params):
+        """How the carrier's breaker is made on first use."""
+        return {
+            "label": self.env._("Carrier %s", params.get("carrier_code") or ""),
+            "backend": sale_order.retail_backend_id,
+            "threshold": params.get("breaker_threshold", 5),
+            "cooldown": params.get("breaker_cooldown_seconds", 30),
+        }
+
+    @api.model
     def _label_pending(self, step, sale_order, why, by):
         sale_order.retail_label_state = "pending"
-        endpoint = self._carrier_endpoint(step._get_params())
-        eta = self.env["retail.circuit.breaker.service"]._retry_at(endpoint)
+        self._delay_carrier_retry(
+            sale_order, step._get_params(), f"Carrier label of {sale_order.name}"
+        )._retry_label(sale_order)
+        return flow.waiting(self.env._("Label pending: %s.", why), by)
+
+    @api.model
+    def _delay_carrier_retry(self, sale_order, params, description):
+        """The delayed flow whose job calls the carrier again when its
+        breaker lets a call through (at the earliest a few seconds away)."""
+        eta = self.env["retail.circuit.breaker.service"]._retry_at(self._carrier_endpoint(params))
         eta = max(eta, fields.Datetime.now() + timedelta(seconds=LABEL_RETRY_SECONDS))
-        self.with_delay(
+        return self.with_delay(
             eta=eta,
             channel=sale_order.retail_backend_id._get_job_channel(),
             identity_key=identity_exact,
-            description=f"Carrier label of {sale_order.name}",
-        )._retry_label(sale_order)
-        return flow.waiting(self.env._("Label pending: %s.", why), by)
+            description=description,
+        )
 
     @api.model
     def _carrier_client(self, params):

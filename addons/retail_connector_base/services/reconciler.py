@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
 from ..exceptions import PermanentError, TransientError
+from ..processing import retryable_job_error
 from ..reconciliation import (
     CANCELLED,
     FULFILLED,
@@ -67,7 +66,7 @@ class RetailReconciler(models.AbstractModel):
                 figures.update(self._reconcile_stock(run, backend))
                 figures.update(self._reconcile_stock_refusals(run, backend, since))
         except TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            raise retryable_job_error(exc) from exc
         except PermanentError as exc:
             run.write({"state": "failed", "error": str(exc), "finished_at": fields.Datetime.now()})
             _logger.warning("Reconciliation of backend %s failed: %s", backend.id, exc)

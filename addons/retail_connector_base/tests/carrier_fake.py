@@ -1,7 +1,8 @@
 """A carrier label API over real HTTP on 127.0.0.1 for the flow's tests:
 ``POST /labels`` answers a tracking number (the same one again for a
-repeated ``Idempotency-Key``); it can be down (503) or refuse an address
-(422 for a recipient whose zip is ``REFUSED_ZIP``)."""
+repeated ``Idempotency-Key``); ``POST /labels/<number>/void`` voids one (404
+for an unknown number); it can be down (503) or refuse an address (422 for a
+recipient whose zip is ``REFUSED_ZIP``)."""
 
 import json
 import threading
@@ -15,6 +16,7 @@ class FakeCarrier:
         self.down = False
         self.requests = []  # (idempotency key, payload, status)
         self.labels = {}  # idempotency key -> tracking number
+        self.voids = []  # (tracking number, status) of each void request
         carrier = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +45,8 @@ class FakeCarrier:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def _answer(self, path, key, payload):
+        if path.startswith("/labels/") and path.endswith("/void"):
+            return self._void(path.split("/")[2])
         if path != "/labels":
             status, answer = 404, {"error": "not found"}
         elif self.down:
@@ -53,6 +57,16 @@ class FakeCarrier:
             number = self.labels.setdefault(key, f"TRK{len(self.labels) + 1:06d}")
             status, answer = 201, {"tracking_number": number, "label_url": f"/labels/{number}"}
         self.requests.append((key, payload, status))
+        return status, answer
+
+    def _void(self, number):
+        if self.down:
+            status, answer = 503, {"error": "label service unavailable"}
+        elif number not in self.labels.values():
+            status, answer = 404, {"error": f"no label {number}"}
+        else:
+            status, answer = 200, {"tracking_number": number, "voided": True}
+        self.voids.append((number, status))
         return status, answer
 
     def __enter__(self):

@@ -316,7 +316,9 @@ class TestFulfilmentSteps(FlowCase):
         self.assertIn("1 of 2 units reserved (partial allowed)", run.reason)
 
 
-class TestCarrierAndCompensation(FlowCase):
+class CarrierCase(FlowCase):
+    """Orders in stock, and a fake carrier on the shipment step."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -342,6 +344,8 @@ class TestCarrierAndCompensation(FlowCase):
             [("endpoint", "=", f"{self.carrier.url}/labels")]
         )
 
+
+class TestCarrierAndCompensation(CarrierCase):
     def test_label_is_created_when_a_carrier_is_configured(self):
         self.import_order()
         order = self.sale_order()

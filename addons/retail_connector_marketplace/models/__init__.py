@@ -1,4 +1,7 @@
 from . import retail_backend
+from . import retail_backend_polling
+from . import retail_backend_reconciliation
+from . import retail_backend_exports
 from . import retail_carrier_mapping
 from . import retail_order_importer
 from . import sale_order

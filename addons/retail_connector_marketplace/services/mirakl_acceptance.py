@@ -4,9 +4,9 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.retail_connector_base.exceptions import PermanentError, TransientError
+from odoo.addons.retail_connector_base.processing import retryable_job_error
 
 from .. import acceptance
 from ..client import MiraklRequestError
@@ -101,7 +101,7 @@ class RetailMiraklAcceptance(models.AbstractModel):
                 [line["line_id"] for line in lines],
             )
         except TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            raise retryable_job_error(exc) from exc
         except MiraklRequestError as exc:
             # A previous attempt may have got through with its answer lost:
             # the order tells.

@@ -4,3 +4,4 @@ from . import test_outbound
 from . import test_acceptance
 from . import test_drift
 from . import test_order_flow
+from . import test_breaker

@@ -1,25 +1,13 @@
-import math
 import re
-from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from odoo.addons.retail_connector_base.exceptions import PermanentError, RetailError
-from odoo.addons.retail_connector_base.polling import POLL_STREAM
+from odoo.addons.retail_connector_base.exceptions import RetailError
 from odoo.addons.retail_connector_base.privacy import REDACT_INVOICED_POLICIES
 
-from .. import exports, graphql, refunds
-from ..adapters.shopify import POLL_ORDER_TOPIC
-from ..client import ShopifyClient, ShopifyUserError, TokenStore
-from ..reconciliation import (
-    created_between_query,
-    ids_query,
-    order_summary,
-    polled_records,
-    stock_levels,
-    updated_since_query,
-)
+from .. import graphql
+from ..client import ShopifyClient, TokenStore
 
 MANAGER_GROUP = "retail_connector_base.group_retail_connect_manager"
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -29,8 +17,11 @@ GRANTED_TOKEN, GRANTED_TOKEN_EXPIRY = "shopify_granted_token", "shopify_granted_
 
 
 class RetailBackend(models.Model):
-    """A Shopify store: its settings, the hooks the base calls for it
-    (webhooks, poll, fulfillment and stock exports) and its buttons."""
+    """A Shopify store: its settings, its API client and its buttons. The
+    hooks the base calls for it live beside, one file per concern:
+    ``retail_backend_polling.py`` (poll, backfill),
+    ``retail_backend_reconciliation.py`` (drift) and
+    ``retail_backend_exports.py`` (the outbox's exports)."""
 
     _inherit = "retail.backend"
 
@@ -181,248 +172,13 @@ class RetailBackend(models.Model):
             client_id=backend.shopify_client_id or None,
             client_secret=backend.shopify_client_secret or None,
             token_store=_BackendTokenStore(backend),
+            breaker=backend._get_api_breaker(),
         )
 
     def _get_shopify_api_url(self):
         """The Admin API's base URL: the configured one, else the shop's."""
         self.ensure_one()
         return (self.shopify_api_url or f"https://{self.shopify_shop_domain}").rstrip("/")
-
-    # Reconciliation: the base's poll, and the bulk backfill
-
-    def _poll_fetch(self, since, stream=POLL_STREAM):
-        """Override of `retail_connector_base`: the orders updated since
-        ``since`` (GraphQL, oldest update first), as ``orders/poll`` records
-        keyed ``<gid>@<updatedAt>``."""
-        if self.code != "shopify":
-            return super()._poll_fetch(since, stream)
-        nodes = self._shopify_client().paginate(
-            graphql.ORDERS_UPDATED_SINCE,
-            {"query": updated_since_query(since)},
-            "orders",
-            page_size=graphql.ORDERS_PAGE_SIZE,
-        )
-        return polled_records(nodes, POLL_ORDER_TOPIC)
-
-    def _get_poll_label(self, stream):
-        """Override of `retail_connector_base`: a Shopify poll reads orders."""
-        if self.code != "shopify":
-            return super()._get_poll_label(stream)
-        return "orders"
-
-    # Drift measurement (retail.reconciler)
-
-    def _reconcile_fetch_orders(self, since, until):
-        """Override of `retail_connector_base`: the orders created in the
-        window, with their status, totals and refunded amount."""
-        if self.code != "shopify":
-            return super()._reconcile_fetch_orders(since, until)
-        return self._shopify_reconcile_orders(created_between_query(since, until))
-
-    def _reconcile_fetch_orders_by_ids(self, external_ids):
-        """Override of `retail_connector_base`: the orders ``external_ids``
-        (gids) Shopify still has."""
-        if self.code != "shopify":
-            return super()._reconcile_fetch_orders_by_ids(external_ids)
-        return list(self._shopify_reconcile_orders(ids_query(external_ids)))
-
-    def _shopify_reconcile_orders(self, query):
-        nodes = self._shopify_client().paginate(
-            graphql.RECONCILE_ORDERS, {"query": query}, "orders", page_size=graphql.ORDERS_PAGE_SIZE
-        )
-        return (order_summary(node, self.shopify_money_side) for node in nodes)
-
-    def _reconcile_fetch_stock(self, skus):
-        """Override of `retail_connector_base`: the available quantity of
-        the variants of ``skus`` at the backend's location."""
-        if self.code != "shopify":
-            return super()._reconcile_fetch_stock(skus)
-        if not self.shopify_location_id:
-            raise PermanentError("Set the Shopify location on the backend to compare stock levels")
-        client = self._shopify_client()
-        levels = {}
-        size = graphql.RECONCILE_INVENTORY_PAGE_SIZE
-        for start in range(0, len(skus), size):
-            query = " OR ".join(f'sku:"{sku}"' for sku in skus[start : start + size])
-            variants = client.paginate(
-                graphql.RECONCILE_INVENTORY,
-                {"query": query, "locationId": self.shopify_location_id},
-                "productVariants",
-                page_size=size,
-            )
-            levels.update({sku: qty for sku, qty in stock_levels(variants).items() if sku in skus})
-        return levels
-
-    @api.model
-    def _cron_poll(self):
-        """Override of `retail_connector_base`: also queue the check of each
-        store's running backfill (a check ended early is taken up again)."""
-        result = super()._cron_poll()
-        for backend in self.search([("code", "=", "shopify"), ("state", "=", "active")]):
-            if backend._get_runtime_value("shopify_bulk_operation_id"):
-                self.env["retail.shopify.backfill"]._schedule_check(backend)
-        return result
-
-    def action_shopify_backfill_orders(self):
-        """Start the backfill: a bulk operation exporting the orders updated in
-        the last ``shopify_backfill_days`` days, then one of the customers
-        (Shopify runs one at a time); jobs import them as they complete."""
-        self.ensure_one()
-        return _notification(*self.env["retail.shopify.backfill"]._start(self))
-
-    def _shopify_backfill_check(self):
-        """Job: import the running backfill's bulk operation once it has
-        completed (see ``retail.shopify.backfill``)."""
-        self.ensure_one()
-        return self.env["retail.shopify.backfill"]._check(self)
-
-    # Exports
-
-    def _export_fulfillment(self, picking, message):
-        """Override of `retail_connector_base`: fulfill, on the order's open
-        fulfillment orders, what the delivery shipped, with its tracking.
-
-        Quantities already fulfilled in Shopify are skipped, so a retry after
-        a partial success sends only what is left.
-        """
-        if self.code != "shopify":
-            return super()._export_fulfillment(picking, message)
-        client = self._shopify_client()
-        order_gid = picking.sale_id.retail_external_id
-        data = client.graphql(graphql.FULFILLMENT_ORDERS, {"id": order_gid})
-        order = data.get("order")
-        if not order:
-            raise PermanentError(f"Shopify has no order {order_gid}")
-        to_ship = self._shopify_shipped_quantities(picking)
-        calls = exports.allocate(order["fulfillmentOrders"]["nodes"], to_ship)
-        tracking = exports.tracking_info(
-            picking.carrier_id.name, picking.carrier_tracking_ref, picking.carrier_tracking_url
-        )
-        fulfillments = []
-        for fulfillment_order_id, items in calls:
-            payload = client.mutate(
-                graphql.FULFILLMENT_CREATE,
-                exports.fulfillment_variables(
-                    fulfillment_order_id, items, self.shopify_notify_customer, tracking
-                ),
-                "fulfillmentCreate",
-            )
-            fulfillments.append(payload["fulfillment"]["id"])
-        return exports.fulfillment_summary(fulfillments, to_ship)
-
-    def _shopify_shipped_quantities(self, picking):
-        """Quantities the picking shipped, by Shopify line item (sale UoM)."""
-        shipped = defaultdict(int)
-        for move in picking.move_ids.filtered(lambda m: m.state == "done"):
-            sale_line = move.sale_line_id
-            if not sale_line.retail_line_id:
-                continue
-            quantity = move.product_uom._compute_quantity(move.quantity, sale_line.product_uom_id)
-            shipped[sale_line.retail_line_id] += round(quantity)
-        return shipped
-
-    def _export_stock(self, product, message):
-        """Override of `retail_connector_base`: set the product's available
-        quantity at the backend's Shopify location."""
-        if self.code != "shopify":
-            return super()._export_stock(product, message)
-        if not self.shopify_location_id:
-            raise PermanentError("Set the Shopify location on the backend to send stock levels")
-        if not product.default_code:
-            raise PermanentError(f"{product.display_name} has no SKU (internal reference)")
-        client = self._shopify_client()
-        sku = product.default_code
-        variants = client.graphql(
-            graphql.INVENTORY_ITEMS_BY_SKU, {"first": 5, "after": None, "query": f"sku:{sku}"}
-        )
-        items = exports.inventory_items(variants, sku)
-        if not items:
-            raise PermanentError(f"No Shopify variant has the SKU {sku}")
-        quantity = max(math.floor(self._get_available_quantity(product)), 0)
-        client.mutate(
-            graphql.INVENTORY_SET_QUANTITIES,
-            exports.inventory_set_variables(
-                message.id, items[0], self.shopify_location_id, quantity
-            ),
-            "inventorySetQuantities",
-        )
-        return f"{sku}: {quantity} available"
-
-    def _export_cancellation(self, order, message):
-        """Override of `retail_connector_base`: ``orderCancel`` the order,
-        refunding the customer and restocking; an order Shopify already
-        cancelled is done."""
-        if self.code != "shopify":
-            return super()._export_cancellation(order, message)
-        client = self._shopify_client()
-        order_gid = order.retail_external_id
-        variables = refunds.cancel_variables(
-            order_gid,
-            notify_customer=self.shopify_notify_customer,
-            staff_note=self.env._("Cancelled in Odoo (%s)", order.name),
-        )
-        try:
-            payload = client.graphql(graphql.ORDER_CANCEL, variables).get("orderCancel") or {}
-            if payload.get("orderCancelUserErrors"):
-                raise ShopifyUserError("orderCancel", payload["orderCancelUserErrors"])
-        except ShopifyUserError:
-            found = client.graphql(graphql.ORDER_CANCELLED_AT, {"id": order_gid}).get("order")
-            if found and found.get("cancelledAt"):
-                return f"Order {order_gid} was already cancelled on Shopify."
-            raise
-        job = payload.get("job") or {}
-        return f"Order {order_gid} cancelled on Shopify (job {job.get('id')})."
-
-    def _export_refund(self, credit_note, message):
-        """Override of `retail_connector_base`: ``refundCreate`` the credited
-        lines and shipping (see ``retail.shopify.refund.exporter``)."""
-        if self.code != "shopify":
-            return super()._export_refund(credit_note, message)
-        return self.env["retail.shopify.refund.exporter"]._send(self, credit_note, message)
-
-    def _get_stock_resync_products(self):
-        """Override of `retail_connector_base`: the Odoo products whose SKU
-        is on a Shopify variant, with the variants' inventory items."""
-        if self.code != "shopify":
-            return super()._get_stock_resync_products()
-        if not self.shopify_location_id:
-            raise PermanentError("Set the Shopify location on the backend to send stock levels")
-        variants = self._shopify_client().paginate(
-            graphql.INVENTORY_ITEMS_BY_SKU, {"query": ""}, "productVariants"
-        )
-        items = exports.inventory_items_by_sku(variants)
-        products = (
-            self.env["product.product"]
-            .search([("default_code", "in", list(items)), ("is_storable", "=", True)])
-            .sorted("id")
-        )
-        return {product: items[product.default_code] for product in products}
-
-    def _export_stock_levels(self, levels, message):
-        """Override of `retail_connector_base`: ``inventorySetQuantities``
-        with up to 250 quantities per call, at the backend's location."""
-        if self.code != "shopify":
-            return super()._export_stock_levels(levels, message)
-        if not self.shopify_location_id:
-            raise PermanentError("Set the Shopify location on the backend to send stock levels")
-        quantities = [
-            (item, level["quantity"]) for level in levels for item in (level["ref"] or [])
-        ]
-        client = self._shopify_client()
-        groups = []
-        for index in range(0, len(quantities), exports.MAX_QUANTITIES):
-            payload = client.mutate(
-                graphql.INVENTORY_SET_QUANTITIES,
-                exports.inventory_set_many_variables(
-                    message.id,
-                    index,
-                    quantities[index : index + exports.MAX_QUANTITIES],
-                    self.shopify_location_id,
-                ),
-                "inventorySetQuantities",
-            )
-            groups.append((payload.get("inventoryAdjustmentGroup") or {}).get("id") or "-")
-        return f"{len(quantities)} inventory items set ({', '.join(groups)})"
 
     # Store management
 
@@ -432,9 +188,9 @@ class RetailBackend(models.Model):
         try:
             shop = self._shopify_client().graphql(graphql.SHOP).get("shop") or {}
         except RetailError as exc:
-            return _notification(self.env._("Connection failed: %s", exc), "danger")
+            return notification(self.env._("Connection failed: %s", exc), "danger")
         self.shopify_shop_name = shop.get("name")
-        return _notification(
+        return notification(
             self.env._(
                 "Connected to %(name)s (%(domain)s).",
                 name=shop.get("name"),
@@ -450,11 +206,11 @@ class RetailBackend(models.Model):
         try:
             self.env["retail.shopify.webhook"]._sync(self)
         except RetailError as exc:
-            return _notification(self.env._("Could not subscribe: %s", exc), "danger")
+            return notification(self.env._("Could not subscribe: %s", exc), "danger")
         states = self.shopify_webhook_ids.mapped("state")
         if set(states) == {"subscribed"}:
-            return _notification(self.env._("%s topics subscribed.", len(states)), "success")
-        return _notification(
+            return notification(self.env._("%s topics subscribed.", len(states)), "success")
+        return notification(
             self.env._("Some topics could not be subscribed: see the list."), "warning"
         )
 
@@ -482,7 +238,7 @@ class _BackendTokenStore(TokenStore):
         )
 
 
-def _notification(message, kind):
+def notification(message, kind):
     return {
         "type": "ir.actions.client",
         "tag": "display_notification",

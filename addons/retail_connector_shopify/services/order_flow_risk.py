@@ -1,6 +1,7 @@
 from odoo import api, models
 
 from odoo.addons.retail_connector_base import flow
+from odoo.addons.retail_connector_base.exceptions import TransientError
 
 # Shopify's recommendations that let an order go through.
 SAFE_RECOMMENDATIONS = {"ACCEPT"}
@@ -18,9 +19,20 @@ class RetailOrderFlow(models.AbstractModel):
         if backend.code != "shopify" or not backend.shopify_hold_until_risk:
             return super()._get_channel_risk(sale_order, order)
         importer = self.env["retail.order.importer"]
-        risk = importer._shopify_risk(backend, order.external_id)
-        recommendation = (risk.get("recommendation") or "NONE").upper()
         by = self.env._("Shopify's fraud analysis")
+        try:
+            risk = importer._shopify_risk(backend, order.external_id)
+        except TransientError as exc:
+            # Shopify down never fails the import: the order waits, rechecked by the cron.
+            return flow.waiting(
+                self.env._(
+                    "Waiting for Shopify's fraud analysis: Shopify is unavailable (%s); the "
+                    "order is checked again every few minutes.",
+                    exc,
+                ),
+                by,
+            )
+        recommendation = (risk.get("recommendation") or "NONE").upper()
         if recommendation in SAFE_RECOMMENDATIONS:
             return None
         if recommendation == "NONE":
