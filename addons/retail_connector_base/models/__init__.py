@@ -50,3 +50,5 @@ from . import sale_order_metrics
 from . import res_config_settings
 from . import retail_backend_observability
 from . import retail_anomaly_alert
+from . import retail_exception_group_assist
+from . import retail_runbook_mixin
