@@ -46,6 +46,8 @@ from . import retail_event_correction
 from . import retail_event_triage
 from . import retail_metric_snapshot
 from . import retail_metric_sources
+from . import retail_metric_sources_calls
+from . import retail_metric_series
 from . import sale_order_metrics
 from . import res_config_settings
 from . import retail_backend_observability
