@@ -1,8 +1,9 @@
 """A labelled corpus of failures for the triage assistant, made by the
 suite's own code paths (the generic adapter, the canonical schemas, the line
 builder, the tax matcher, the order importer, the carrier and channel clients
-against real HTTP servers on 127.0.0.1), so the messages are the ones
-support will really see.
+against real HTTP servers on 127.0.0.1: the fake carrier and the API
+client's scripted server), so the messages are the ones support will really
+see.
 
 Each kind comes with its fix as a person would record it; each sample is
 ``(kind, source, topic, message)``.
@@ -11,9 +12,8 @@ Each kind comes with its fix as a person would record it; each sample is
 import json
 import random
 import socket
-import threading
+from contextlib import ExitStack
 from copy import deepcopy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg2
 
@@ -24,6 +24,7 @@ from ..processing.errors import describe_error
 from ..schemas import Order
 from .carrier_fake import FakeCarrier
 from .common import canonical_order, generic_order_payload, signed_generic_headers
+from .test_api_client import ScriptedServer
 
 # kind -> (cause, fix, team name) as a person records them when resolving.
 KNOWN_FIXES = {
@@ -65,53 +66,6 @@ KNOWN_FIXES = {
 }
 
 
-class FakeChannel:
-    """A channel API over real HTTP that answers every call with the
-    status, headers and body set for its path."""
-
-    def __init__(self):
-        self.answers = {}  # path -> (status, headers, body)
-        channel = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _answer(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, body = channel.answers.get(
-                    self.path.split("?")[0], (404, {}, {"error": "not found"})
-                )
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _answer
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
 def _closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -137,8 +91,10 @@ class CorpusMaker:
 
     def samples(self, per_kind):
         made = []
-        with FakeChannel() as channel, FakeCarrier() as carrier:
-            self.channel, self.carrier = channel, carrier
+        with FakeCarrier() as carrier, ExitStack() as stack:
+            self.channel = ScriptedServer().start()
+            stack.callback(self.channel.stop)
+            self.carrier = carrier
             for kind in (*KNOWN_FIXES, "currency", "contention"):
                 maker = getattr(self, f"_{kind}")
                 made += [(kind, *maker(i)) for i in range(per_kind)]
@@ -232,14 +188,14 @@ class CorpusMaker:
 
     def _throttled(self, i):
         path = f"/api/orders/{1000 + i}/ship"
-        self.channel.answers[path] = (429, {"Retry-After": str(60 + i * 7)}, {"errors": "slow"})
+        self.channel.answer((429, {"errors": "slow"}, {"Retry-After": str(60 + i * 7)}))
         client = self._client(i)
         return "outbox", "fulfillment", _error_of(lambda: client.send("POST", path, json={}))
 
     def _credentials(self, i):
         path = f"/api/inventory/{i}"
         status, words = ((401, "Invalid API key or access token"), (403, "Forbidden"))[i % 2]
-        self.channel.answers[path] = (status, {}, {"errors": f"{words} (request {i:08x})"})
+        self.channel.answer((status, {"errors": f"{words} (request {i:08x})"}))
         client = self._client(i)
         return "outbox", "stock", _error_of(lambda: client.send("GET", path))
 
