@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -52,6 +54,19 @@ class RetailExceptionGroup(models.Model):
         group = super()._create_from_entry(entry)
         group._suggest()
         return group
+
+    def _activity_note(self):
+        """Override: the assignee reads the suggestion learnt from resolved
+        groups first."""
+        note = super()._activity_note()
+        if self.suggestion_state != "suggested":
+            return note
+        learnt = self.env._(
+            "Suggested fix (confidence %(confidence)s %%): %(fix)s",
+            confidence=round(self.suggestion_confidence * 100),
+            fix=self.suggested_fix,
+        )
+        return Markup("%s<br/>%s") % (learnt, note) if note else learnt
 
     def _assist_text(self):
         """What the assistant compares: the kind, the message's pattern, an

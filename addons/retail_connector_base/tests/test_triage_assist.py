@@ -211,6 +211,7 @@ class TestTriageAssistGroups(RetailCase):
         self.assertEqual(second.suggested_team_id, self.integration)
         self.assertEqual(second.suggestion_basis_ids, first)
         self.assertGreaterEqual(second.suggestion_confidence, 0.35)
+        self.assertIn("Correct the quantity with Edit and replay", second.activity_ids.note)
         self.assertEqual(quantity.state, "failed", "a suggestion never replays anything")
 
         # The person knows better: the POS sends text; that is the fix.
