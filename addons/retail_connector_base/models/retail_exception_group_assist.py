@@ -17,6 +17,13 @@ SUGGESTION_STATES = [
 ]
 
 
+class _AssistCache:
+    """The assistant of one triage run: built once for every group the
+    run creates (no resolution is recorded during a run)."""
+
+    model = None
+
+
 class RetailExceptionGroup(models.Model):
     """Assistance for a new group, computed here from the groups people
     resolved before (``triage/assist.py``): the likely cause, the fix and
@@ -48,6 +55,12 @@ class RetailExceptionGroup(models.Model):
     )
     resolution_user_id = fields.Many2one("res.users", string="Resolution by", readonly=True)
     resolution_date = fields.Datetime(readonly=True)
+
+    @api.model
+    def _record_occurrences(self, entries):
+        run = self.with_context(retail_assist_cache=_AssistCache())
+        groups = super(RetailExceptionGroup, run)._record_occurrences(entries)
+        return groups.with_env(self.env)
 
     @api.model
     def _create_from_entry(self, entry):
@@ -111,8 +124,14 @@ class RetailExceptionGroup(models.Model):
 
     def _suggest(self):
         """Compute the suggestion of each group (none below the threshold)."""
+        cache = self.env.context.get("retail_assist_cache")
         for group in self:
-            suggestion = self._assist_model(exclude=group.ids).suggest(group._assist_text())
+            if cache is None:
+                model = self._assist_model(exclude=group.ids)
+            else:
+                cache.model = cache.model or self._assist_model()
+                model = cache.model
+            suggestion = model.suggest(group._assist_text())
             if suggestion is None:
                 group.write(
                     {

@@ -1,5 +1,6 @@
 import logging
 import random
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -235,6 +236,26 @@ class TestTriageAssistGroups(RetailCase):
         self.assertEqual(third.resolution_fix, third.suggested_fix)
         with self.assertRaises(UserError):
             third.action_accept_suggestion()
+
+    def test_one_triage_run_builds_the_assistant_once(self):
+        _event, first = self.failed_event("D1", lambda o: o["lines"][0].update(quantity="lots"))
+        self.resolve(first, "Correct the quantity with Edit and replay", self.integration)
+        for order_id, quantities in (("D2", ("lots", "many")), ("D3", (-1, -2))):
+            payload = generic_order_payload(order_id)
+            lines = payload["data"]["lines"]
+            lines.append(dict(lines[0], external_id="line-2"))
+            for line, quantity in zip(lines, quantities, strict=True):
+                line["quantity"] = quantity
+            self.run_event_job(self.store_event(payload))
+        Group = type(self.Group)
+        with patch.object(
+            Group, "_assist_model", autospec=True, side_effect=Group._assist_model
+        ) as built:
+            groups = self.Group._cron_triage()
+        new = groups - first
+        self.assertEqual(len(new), 2)
+        self.assertEqual(set(new.mapped("suggestion_state")), {"suggested"})
+        self.assertEqual(built.call_count, 1)
 
     def test_a_kind_never_seen_gets_no_suggestion(self):
         _event, payload_group = self.failed_event(
