@@ -103,3 +103,43 @@ def test_published_json_schemas_are_current():
     assert events == export_json_schemas.rendered_events(), (
         "run: python tools/export_json_schemas.py"
     )
+
+
+def _literal(path, name):
+    """The literal value assigned to ``name`` at the top of ``path``."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} not found in {path}")
+
+
+def test_every_alert_kind_and_hold_reason_has_a_runbook():
+    """Alerts, held orders and failure groups link to docs/runbooks/: every
+    kind they can link to has its page, with the four parts a page needs."""
+    base = ROOT / "addons" / "retail_connector_base"
+    runbooks = ROOT / "docs" / "runbooks"
+    pages = [
+        f"alerts/{kind}.md"
+        for kind, _label in _literal(base / "models" / "retail_anomaly_alert.py", "ALERT_KINDS")
+    ]
+    pages += [
+        f"holds/{code}.md"
+        for code, _title, _pattern in _literal(base / "triage" / "runbooks.py", "HOLD_REASONS")
+    ]
+    pages.append(f"holds/{_literal(base / 'triage' / 'runbooks.py', 'OTHER_HOLD')}.md")
+    sources = re.findall(
+        r'\("(\w+)", "[^"]+", "_triage_collect_\w+"\)',
+        (base / "models" / "retail_exception_group_sources.py").read_text(),
+    )
+    assert sources
+    pages += [f"failures/{source}.md" for source in sources if source != "hold"]
+    index = (runbooks / "README.md").read_text()
+    for page in pages:
+        path = runbooks / page
+        assert path.exists(), f"docs/runbooks/{page} is missing"
+        text = path.read_text()
+        for part in ("## What it means", "## How to check", "## How to fix", "## When to escalate"):
+            assert part in text, f"docs/runbooks/{page} has no '{part}'"
+        assert f"]({page})" in index, f"docs/runbooks/README.md does not list {page}"

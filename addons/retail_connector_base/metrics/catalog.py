@@ -32,6 +32,19 @@ METRICS = {
         "gauge",
         "Age of the oldest outbound message waiting.",
     ),
+    "retail_api_calls_total": ("counter", "Channel API calls answered, by status class (2xx...)."),
+    "retail_api_latency_p50_seconds": (
+        "gauge",
+        "Channel API calls: median time from received to answered, last hour.",
+    ),
+    "retail_api_latency_p95_seconds": (
+        "gauge",
+        "Channel API calls: 95th percentile time from received to answered, last hour.",
+    ),
+    "retail_circuit_breakers_open": (
+        "gauge",
+        "Circuit breakers of downstream endpoints not closed, by state (open, half_open).",
+    ),
     # Business
     "retail_orders_confirmed_total": ("counter", "Channel orders confirmed in Odoo."),
     "retail_order_confirm_seconds": (

@@ -48,7 +48,11 @@ from . import retail_event_correction
 from . import retail_event_triage
 from . import retail_metric_snapshot
 from . import retail_metric_sources
+from . import retail_metric_sources_calls
+from . import retail_metric_series
 from . import sale_order_metrics
 from . import res_config_settings
 from . import retail_backend_observability
 from . import retail_anomaly_alert
+from . import retail_exception_group_assist
+from . import retail_runbook_mixin

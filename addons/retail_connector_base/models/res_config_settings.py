@@ -2,6 +2,8 @@ import secrets
 
 from odoo import fields, models
 
+from ..triage.runbooks import RUNBOOK_BASE_URL_PARAM
+
 METRICS_TOKEN_PARAM = "retail_connector_base.metrics_token"
 
 
@@ -14,6 +16,13 @@ class ResConfigSettings(models.TransientModel):
         groups="base.group_system",
         help="Scrapers send it as 'Authorization: Bearer <token>' to GET /retail/metrics. "
         "Empty: the endpoint answers 401 to everyone.",
+    )
+
+    retail_runbook_base_url = fields.Char(
+        string="Runbooks address",
+        config_parameter=RUNBOOK_BASE_URL_PARAM,
+        help="The address of docs/runbooks that alerts, holds and failure groups link to; "
+        "empty: the repository's.",
     )
 
     def action_retail_generate_metrics_token(self):

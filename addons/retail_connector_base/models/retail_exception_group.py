@@ -146,8 +146,13 @@ class RetailExceptionGroup(models.Model):
                 activity_type_id=(group.route_id.activity_type_id or default_type).id,
                 user_id=user.id,
                 summary=self.env._("Retail failures: %s", group.name[:80]),
-                note=group.suggestion or False,
+                note=group._activity_note(),
             )
+
+    def _activity_note(self):
+        """What the activity of a new group tells its assignee (hook)."""
+        self.ensure_one()
+        return self.suggestion or False
 
     def _refresh_figures(self):
         """Counts, first/last seen, trend, backends and topics of the groups,

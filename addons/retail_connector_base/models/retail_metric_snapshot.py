@@ -101,6 +101,8 @@ class RetailMetricSnapshot(models.Model):
             "_metric_source_refunds",
             "_metric_source_identity",
             "_metric_source_triage",
+            "_metric_source_api",
+            "_metric_source_breakers",
         ]
 
     @api.model

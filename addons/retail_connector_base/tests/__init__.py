@@ -22,3 +22,5 @@ from . import test_business_event_webhooks
 from . import test_business_event_address_guard
 from . import test_business_event_rabbitmq
 from . import test_order_flow
+from . import test_triage_assist
+from . import test_runbooks

@@ -164,3 +164,119 @@ class TestMetrics(RetailCase, HttpCase):
         ):
             self.assertEqual(depth[channel, state], count)
         self.assertTrue(depth)
+
+    def test_api_latency_and_open_breakers_are_exported(self):
+        Call = self.env["retail.api.call"]
+        # Ten calls of this backend answered in 10, 20... 100 ms; one call of
+        # a key bound to no backend counts in the overall figures only.
+        for latency in range(10, 101, 10):
+            Call._record(
+                {
+                    "backend_id": self.backend.id,
+                    "method": "POST",
+                    "route": "/retail/api/v1/orders",
+                    "status": 201 if latency < 100 else 422,
+                    "latency_ms": latency,
+                }
+            )
+        Call._record(
+            {"method": "GET", "route": "/retail/api/v1/orders", "status": 200, "latency_ms": 5000}
+        )
+        breakers = self.env["retail.circuit.breaker.service"]
+        for endpoint in ("http://carrier.test/labels", "http://other.test/labels"):
+            breakers._allow(endpoint, label="Carrier", backend=self.backend, threshold=2)
+            breakers._record_failure(endpoint, "HTTP 503")
+            breakers._record_failure(endpoint, "HTTP 503")
+        breakers._allow("http://closed.test/labels", backend=self.backend, threshold=2)
+        self.assertEqual(
+            self.env["retail.circuit.breaker"].search_count(
+                [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+            ),
+            2,
+        )
+        snapshot_at = fields.Datetime.now() + COUNTER_LAG + timedelta(seconds=1)
+        self.Snapshot._take_snapshot(snapshot_at)
+        found = self.samples()
+
+        def value(name, **labels):
+            return found[name, frozenset(labels.items())]
+
+        # PERCENTILE_CONT interpolates: p50 of 10..100 ms is 55 ms, p95 95.5 ms.
+        self.assertAlmostEqual(value("retail_api_latency_p50_seconds"), 0.055)
+        self.assertAlmostEqual(value("retail_api_latency_p95_seconds"), 0.0955)
+        self.assertEqual(value("retail_api_calls_total", status="2xx"), 9)
+        self.assertEqual(value("retail_api_calls_total", status="4xx"), 1)
+        self.assertEqual(value("retail_circuit_breakers_open", state="open"), 2)
+        overall = {
+            (name, labels): v
+            for (name, labels), v in self._overall_samples().items()
+            if name.startswith(("retail_api_latency", "retail_circuit_breakers_open"))
+        }
+        # Overall: the backend-less call is in it (11 calls: p50 60 ms).
+        self.assertAlmostEqual(overall["retail_api_latency_p50_seconds", frozenset()], 0.06)
+        self.assertGreaterEqual(
+            overall["retail_circuit_breakers_open", frozenset({"state": "open"}.items())], 2
+        )
+        self.assertIn(
+            ("retail_circuit_breakers_open", frozenset({"state": "half_open"}.items())), overall
+        )
+
+    def _overall_samples(self):
+        """``{(sample name, labels): value}`` of the series of no backend."""
+        found = {}
+        for family in text_string_to_metric_families(self.scrape().text):
+            for sample in family.samples:
+                labels = dict(sample.labels)
+                if labels.pop("backend", "") or labels.pop("channel", ""):
+                    continue
+                found[sample.name, frozenset(labels.items())] = sample.value
+        return found
+
+    def test_over_time_graph_averages_gauges_and_reads_counters_at_period_end(self):
+        """The graph groups snapshots by period: twelve snapshots an hour of
+        a gauge at 5 must read 5 (not 60), labels summed; a counter reads
+        its total at the end of the period."""
+        Series = self.env["retail.metric.series"]
+        hour = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        rows = []
+        for minute in range(0, 60, 5):
+            taken_at = hour + timedelta(minutes=minute)
+            for reason, count in (("unknown sku", 2), ("no sales tax", 3)):
+                rows.append(
+                    {
+                        "taken_at": taken_at,
+                        "metric": "retail_orders_on_hold",
+                        "kind": "gauge",
+                        "backend_id": self.backend.id,
+                        "labels": {"reason": reason},
+                        "value": count,
+                    }
+                )
+            rows.append(
+                {
+                    "taken_at": taken_at,
+                    "metric": "retail_orders_confirmed_total",
+                    "kind": "counter",
+                    "backend_id": self.backend.id,
+                    "value": 100 + minute,
+                }
+            )
+        self.Snapshot.create(rows)
+        self.env.flush_all()
+        domain = [("backend_id", "=", self.backend.id), ("taken_at", ">=", hour)]
+        groups = {
+            metric: (level, peak)
+            for metric, level, peak in Series._read_group(
+                domain, ["metric"], ["level:avg", "peak:max"]
+            )
+        }
+        self.assertEqual(groups["retail_orders_on_hold"][0], 5)
+        self.assertEqual(groups["retail_orders_confirmed_total"][1], 155)
+        # The graph's own query: grouped by hour, with the view's measure.
+        [(_hour, level)] = Series._read_group(
+            [*domain, ("metric", "=", "retail_orders_on_hold")], ["taken_at:hour"], ["level:avg"]
+        )
+        self.assertEqual(level, 5)
+        graph = self.env.ref("retail_connector_base.retail_metric_series_view_graph")
+        self.assertIn('name="level" type="measure"', graph.arch)
+        self.assertEqual(Series._fields["level"].aggregator, "avg")
