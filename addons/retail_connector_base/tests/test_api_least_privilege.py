@@ -136,6 +136,16 @@ class TestApiLeastPrivilege(ApiCase):
         )
         self.assertEqual(call.status, 201)
 
+    def test_a_queued_order_is_imported_by_a_job_of_the_keys_user(self):
+        response = self.submit(canonical_order("lp-queued"), headers={"Prefer": "respond-async"})
+        self.assertEqual(response.status_code, 202, response.text)
+        event = self.env["retail.event"].search([("api_external_id", "=", "lp-queued")])
+        self.assertEqual(event.job_id.user_id, self.user)
+        self.assertIsNone(self.run_event_job(event))
+        order = self.env["sale.order"].search([("retail_external_id", "=", "lp-queued")])
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.create_uid, self.user)
+
     def test_a_customer_update_names_the_keys_user(self):
         ada = self.place("lp-ada").partner_id
         response = self.call("PATCH", f"/customers/{ada.id}", {"phone": "+44 20 7946 0123"})
