@@ -4,6 +4,7 @@ what that user can and cannot reach through the ORM, that the API's calls
 really run as it, and that a revoked key's user is left with nothing."""
 
 from odoo.exceptions import AccessDenied, AccessError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from .api_common import ApiCase
@@ -200,3 +201,16 @@ class TestApiLeastPrivilege(ApiCase):
         self.assertFalse(key.user_id.all_group_ids)
         self.assertTrue(self.user.active)
         self.assertIn(self.env.ref(GROUP), self.user.all_group_ids)
+
+    def test_a_neutralized_copy_leaves_the_keys_users_nothing(self):
+        order = self.place("lp-neutralized")
+        installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+        for query in get_neutralization_queries(installed.mapped("name")):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        self.assertEqual(self.key.state, "revoked")
+        self.assertFalse(self.user.active)
+        self.assertFalse(self.user.all_group_ids)
+        with self.assertRaises(AccessError):
+            order.with_user(self.user).read(["name"])
