@@ -4,6 +4,14 @@ Every route goes through :func:`_serve`: authenticate the key, take a token
 from its rate bucket, check its scope, hold writes to their Idempotency-Key,
 run the handler, answer JSON or an RFC 9457 problem, and record the call.
 The handlers only parse and delegate to the ``retail.api.*`` services.
+
+Once the key is known, the request's environment is the key's technical
+user (``group_retail_api_client``): the services read and write as that
+user, under its access rights and its backend's record rules. The
+governance steps around them are the API's own and run with system rights,
+each in one place: finding the key by its secret (:func:`_authenticate`),
+the rate bucket (its own cursor), the idempotency record
+(:meth:`_serve_idempotent`) and the call log (:meth:`_record`).
 """
 
 import hashlib
@@ -13,7 +21,7 @@ import time
 
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, http
+from odoo import http
 from odoo.http import request
 from odoo.sql_db import Cursor
 
@@ -71,13 +79,16 @@ def _authenticate(httprequest):
     secret = _bearer_secret(httprequest)
     if not secret:
         raise _unauthorized("Send the API key as 'Authorization: Bearer <key>'.", error=None)
-    key, state = request.env["retail.api.key"]._authenticate(secret)
+    # Privileged: the keys are nobody's to read, their users' least of all.
+    key, state = request.env["retail.api.key"].sudo()._authenticate(secret)
     if not key:
         raise _unauthorized("Unknown API key.")
     if state == "archived":
         raise _unauthorized("The channel of this API key is archived.")
     if state != "active":
         raise _unauthorized(f"This API key is {state}.")
+    if not key.user_id.active:
+        raise _unauthorized("This API key has no technical user; ask for a new key.")
     return key
 
 
@@ -149,7 +160,10 @@ class _Call:
 
     def __init__(self):
         self.started = time.monotonic()
+        # The key as the API's governance sees it (sudo), and its backend as
+        # the key's technical user sees it (what the services get).
         self.key = None
+        self.backend = None
         self.rate = None
         self.idempotency_key = None
         self.replayed = False
@@ -167,7 +181,7 @@ class RetailApiV1Controller(http.Controller):
     def _post_order(self, call, body):
         respond_async = "respond-async" in (request.httprequest.headers.get("Prefer") or "")
         status, receipt = request.env["retail.api.orders"]._submit(
-            call.key, body, call.idempotency_key, respond_async=respond_async
+            call.backend, call.key.id, body, call.idempotency_key, respond_async=respond_async
         )
         call.headers["Location"] = f"{API_PREFIX}/orders/{receipt.external_id}"
         return status, receipt
@@ -177,7 +191,10 @@ class RetailApiV1Controller(http.Controller):
         return self._serve(
             "GET",
             "orders:read",
-            lambda call, _body: (200, request.env["retail.api.orders"]._get(call.key, external_id)),
+            lambda call, _body: (
+                200,
+                request.env["retail.api.orders"]._get(call.backend, external_id),
+            ),
         )
 
     @http.route(f"{API_PREFIX}/orders/<string:external_id>/shipments", **ROUTE_OPTIONS)
@@ -187,7 +204,7 @@ class RetailApiV1Controller(http.Controller):
             "orders:read",
             lambda call, _body: (
                 200,
-                request.env["retail.api.orders"]._shipments(call.key, external_id),
+                request.env["retail.api.orders"]._shipments(call.backend, external_id),
             ),
         )
 
@@ -199,7 +216,7 @@ class RetailApiV1Controller(http.Controller):
             except ValueError as exc:
                 raise validation_problem(exc) from None
             return 200, request.env["retail.api.orders"]._cancel(
-                call.key, external_id, cancel_request
+                call.backend, external_id, cancel_request
             )
 
         return self._serve("POST", "orders:write", cancel, write=True)
@@ -212,7 +229,7 @@ class RetailApiV1Controller(http.Controller):
 
         def search(call, _body):
             return 200, request.env["retail.api.customers"]._search(
-                call.key,
+                call.backend,
                 email=args.get("email"),
                 phone=args.get("phone"),
                 external_id=args.get("external_id"),
@@ -227,7 +244,7 @@ class RetailApiV1Controller(http.Controller):
             "customers:write",
             lambda call, body: (
                 200,
-                request.env["retail.api.customers"]._update(call.key, customer_id, body),
+                request.env["retail.api.customers"]._update(call.backend, customer_id, body),
             ),
             write=True,
         )
@@ -244,7 +261,7 @@ class RetailApiV1Controller(http.Controller):
                 call.headers.update(openapi.deprecation_headers("skus"))
                 for value in args.getlist("skus"):
                     skus.extend(value.split(","))
-            return 200, request.env["retail.api.inventory"]._levels(call.key, skus)
+            return 200, request.env["retail.api.inventory"]._levels(call.backend, skus)
 
         return self._serve("GET", "inventory:read", levels)
 
@@ -274,7 +291,6 @@ class RetailApiV1Controller(http.Controller):
     def _serve(self, method, scope, handler, write=False):
         """Run ``handler(call, body) -> (status, answer)`` for the caller's
         key, as described in this module's docstring."""
-        request.update_env(user=SUPERUSER_ID)
         httprequest = request.httprequest
         call = _Call()
         try:
@@ -288,7 +304,7 @@ class RetailApiV1Controller(http.Controller):
         except Exception:
             _logger.exception("Channel API call %s %s failed", httprequest.method, httprequest.path)
             request.env.cr.rollback()
-            request.update_env(user=SUPERUSER_ID)
+            request.update_env(user=call.key.user_id.id if call.key else None)
             problem = ApiProblem(
                 500, "internal", "Internal error", "The call failed; nothing was kept."
             )
@@ -302,7 +318,11 @@ class RetailApiV1Controller(http.Controller):
 
     def _serve_checked(self, call, method, scope, handler, write):
         httprequest = request.httprequest
-        call.key = key = _authenticate(httprequest)
+        key = _authenticate(httprequest)
+        # From here on the request runs as the key's technical user.
+        request.update_env(user=key.user_id.id)
+        call.key = key = key.with_env(request.env).sudo()
+        call.backend = key.backend_id.with_env(request.env)
         call.rate = _take_rate_token(key)
         if not call.rate.allowed:
             raise ApiProblem(
@@ -343,7 +363,8 @@ class RetailApiV1Controller(http.Controller):
         """Answer a write once per Idempotency-Key: the first call runs, its
         answer (success or problem) is kept and replayed to the others."""
         httprequest = request.httprequest
-        Idempotency = request.env["retail.api.idempotency"]
+        # Privileged: the idempotency records are the API's own, no key's user reads them.
+        Idempotency = request.env["retail.api.idempotency"].sudo()
         request_hash = hashlib.sha256(
             b"\n".join([httprequest.method.encode(), httprequest.path.encode(), body])
         ).hexdigest()
@@ -391,7 +412,8 @@ class RetailApiV1Controller(http.Controller):
     def _record(self, call, status, response_bytes):
         key = call.key
         httprequest = request.httprequest
-        request.env["retail.api.call"]._record(
+        # Privileged: the call log is for managers; no key's user reads or writes it.
+        request.env["retail.api.call"].sudo()._record(
             {
                 "key_id": key.id if key else None,
                 "backend_id": key.backend_id.id if key else None,

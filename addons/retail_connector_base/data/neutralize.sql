@@ -7,3 +7,8 @@ DELETE FROM retail_backend_runtime;
 UPDATE retail_business_event_subscription SET state = 'disabled', secret = NULL;
 -- nor answer the channel partners of production on the Channel API
 UPDATE retail_api_key SET revoked_at = now() at time zone 'UTC' WHERE revoked_at IS NULL;
+-- and their technical users keep no right there (as a revoke does)
+UPDATE res_users SET active = FALSE
+ WHERE id IN (SELECT user_id FROM retail_api_key WHERE user_id IS NOT NULL);
+DELETE FROM res_groups_users_rel
+ WHERE uid IN (SELECT user_id FROM retail_api_key WHERE user_id IS NOT NULL);

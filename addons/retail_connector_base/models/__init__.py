@@ -29,6 +29,7 @@ from . import retail_backend_business_events
 from . import retail_business_event_subscription_health
 from . import retail_business_event_subscription_upkeep
 from . import retail_api_key
+from . import res_users
 from . import retail_api_call
 from . import retail_api_idempotency
 from . import retail_api_rate_bucket

@@ -61,7 +61,7 @@ class RetailApiCall(models.Model):
     @api.model
     def _cron_purge(self):
         """Delete calls past the retention (``retail_connector_base.api_call_retention_days``)
-        and idempotency records past theirs."""
+        and idempotency records past theirs; retire the users of expired keys."""
         days = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -72,3 +72,4 @@ class RetailApiCall(models.Model):
         self.env.cr.execute(SQL("DELETE FROM retail_api_call WHERE called_at < %s", limit))
         self.invalidate_model()
         self.env["retail.api.idempotency"]._purge_expired()
+        self.env["retail.api.key"]._retire_expired_users()

@@ -6,6 +6,8 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .res_users import API_CLIENT_GROUP
+
 KEY_PREFIX = "rck_"
 API_SCOPES = (
     "orders:write",
@@ -31,9 +33,14 @@ class RetailApiKey(models.Model):
     one backend, with scopes, an expiry and a rate limit.
 
     The key itself is shown once, when it is made, and only its hash is
-    stored. Each key has a technical user without any group: calls are
-    recorded under it (``retail.api.call``), and the API only ever reaches
-    the data of the key's backend.
+    stored. Each key has its own technical user, in the one group
+    ``group_retail_api_client``: the API's calls run as that user, so the
+    access rights and record rules of the group (the key's backend and
+    company only) bound what a call can read or change, and what it
+    creates names the user (``create_uid``). One user per key, not per
+    backend: a key revoked takes its user's rights with it while the
+    other keys of the channel (a rotation's successor) keep theirs, and
+    every record says which key made it.
     """
 
     _name = "retail.api.key"
@@ -53,7 +60,8 @@ class RetailApiKey(models.Model):
         readonly=True,
         copy=False,
         ondelete="restrict",
-        help="The machine identity calls are made as; it belongs to no group.",
+        help="The machine identity the key's calls run as: in the group "
+        "'Retail Channel API client' only, it cannot log in.",
     )
     expires_at = fields.Datetime(
         string="Expires on", help="Empty: never. Rotation sets it on the key being replaced."
@@ -165,9 +173,14 @@ class RetailApiKey(models.Model):
         return keys
 
     def write(self, vals):
-        """Override: a revoked or changed key is seen by every worker at its next call."""
+        """Override: a revoked or changed key is seen by every worker at its
+        next call; a key moved to another backend takes its user along."""
         self.env.registry.clear_cache()  # _get_auth_values
-        return super().write(vals)
+        result = super().write(vals)
+        if "backend_id" in vals:
+            for key in self:
+                key.user_id.sudo().write({"retail_api_backend_id": key.backend_id.id})
+        return result
 
     def unlink(self):
         self.env.registry.clear_cache()  # _get_auth_values
@@ -179,7 +192,8 @@ class RetailApiKey(models.Model):
             "login": f"retail-api-key-{self.id}-{secrets.token_hex(4)}",
             "company_id": self.company_id.id,
             "company_ids": [Command.set(self.company_id.ids)],
-            "group_ids": [Command.set([])],
+            "group_ids": [Command.set([self.env.ref(API_CLIENT_GROUP).id])],
+            "retail_api_backend_id": self.backend_id.id,
         }
 
     def _set_new_secrets(self):
@@ -220,9 +234,19 @@ class RetailApiKey(models.Model):
         return new_key, secret
 
     def action_revoke(self):
-        """Stop the keys at once; their calls stay on record."""
+        """Stop the keys at once; their calls stay on record. Their users
+        lose every right too (archived, out of the API client group): a
+        revoked key's user can do nothing, however it were reached."""
         self.filtered(lambda key: not key.revoked_at).write({"revoked_at": fields.Datetime.now()})
-        self.user_id.sudo().write({"active": False})
+        self.user_id.sudo().write({"active": False, "group_ids": [Command.set([])]})
+
+    @api.model
+    def _retire_expired_users(self):
+        """Take the rights of the users of keys past their expiry (the
+        daily purge): an expired key is refused at once, its user keeps
+        nothing either."""
+        expired = self.sudo().search([("state", "=", "expired"), ("user_id.active", "=", True)])
+        expired.user_id.write({"active": False, "group_ids": [Command.set([])]})
 
     def action_rotate(self):
         self.ensure_one()

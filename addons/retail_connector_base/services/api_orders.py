@@ -17,17 +17,22 @@ class RetailApiOrders(models.AbstractModel):
     """The Channel API's orders: submitted through the event store and the
     importer every channel uses, read back as receipts and shipments.
 
-    Every method takes the caller's ``retail.api.key`` and reaches only the
-    orders of its backend.
+    Runs as the caller's key's technical user: every method takes the
+    key's backend as that user sees it, and reads orders, events and
+    deliveries under its record rules (its own backend only). Submitting
+    and cancelling go through the pipeline every channel shares, with
+    system rights, each in one marked place.
     """
 
     _name = "retail.api.orders"
     _description = "Retail Channel API: Orders"
 
     @api.model
-    def _submit(self, key, body, idempotency_key, respond_async=False):
+    def _submit(self, backend, key_id, body, idempotency_key, respond_async=False):
         """Store a canonical order as an ``api`` event and import it now,
         unless asked not to or the backend is not active (then its job does).
+
+        :param key_id: the id of the ``retail.api.key`` submitting it
 
         :return: ``(http status, OrderReceipt)``: 201 created, 200 updated,
             202 queued
@@ -36,10 +41,16 @@ class RetailApiOrders(models.AbstractModel):
             order = schemas.Order.model_validate_json(body)
         except PydanticValidationError as exc:
             raise validation_problem(exc) from None
-        backend = key.backend_id
         existed = bool(self._find_sale_order(backend, order.external_id))
-        event = self.env["retail.event"]._insert_idempotent(
-            backend._get_settings(),
+        # Privileged: the event store, its queued job and the import are the
+        # pipeline every channel shares (webhooks, polling): it creates and
+        # confirms orders, reserves stock, writes the outbox. sudo() keeps
+        # the key's user as the uid, so the event, the job (which runs as
+        # that user too) and every record the import creates name the key's
+        # user (create_uid), while the user itself may only read its orders.
+        Event = self.env["retail.event"].sudo()
+        event = Event._insert_idempotent(
+            backend.sudo()._get_settings(),
             EventValues(
                 event_key=f"api:{idempotency_key}",
                 topic=ORDER_TOPIC,
@@ -51,7 +62,7 @@ class RetailApiOrders(models.AbstractModel):
         if not event:
             # The idempotency record expired but the event is still stored.
             return 200, self._receipt(backend, order.external_id)
-        event.write({"api_key_id": key.id, "api_external_id": order.external_id})
+        event.write({"api_key_id": key_id, "api_external_id": order.external_id})
         if backend.state != "active" or respond_async:
             return 202, self._receipt(backend, order.external_id, event)
         failure = event._apply_now()
@@ -62,17 +73,16 @@ class RetailApiOrders(models.AbstractModel):
         return (200 if existed else 201), receipt
 
     @api.model
-    def _get(self, key, external_id):
-        receipt = self._receipt(key.backend_id, external_id)
+    def _get(self, backend, external_id):
+        receipt = self._receipt(backend, external_id)
         if receipt is None:
             raise not_found("order")
         return receipt
 
     @api.model
-    def _cancel(self, key, external_id, request):
+    def _cancel(self, backend, external_id, request):
         """Cancel an order that has not shipped; cancelling a cancelled
         order answers it as it is."""
-        backend = key.backend_id
         sale_order = self._find_sale_order(backend, external_id)
         if not sale_order:
             if self._last_event(backend, external_id):
@@ -92,19 +102,23 @@ class RetailApiOrders(models.AbstractModel):
                     "Order already shipped",
                     "Goods of this order have left the warehouse: return them instead.",
                 )
-            sale_order.with_context(
+            # Privileged: a cancel cancels the order's deliveries and
+            # invoices too, as a channel's cancel does; the key's user only
+            # reads orders. Its uid stays: the cancel and its note name it.
+            privileged_order = sale_order.sudo()
+            privileged_order.with_context(
                 disable_cancel_warning=True, retail_from_channel=True
             )._action_cancel()
             reason = request.reason or self.env._("no reason given")
-            sale_order.message_post(
+            privileged_order.message_post(
                 body=self.env._("Cancelled through the Channel API (%s).", reason)
             )
         return self._receipt(backend, external_id)
 
     @api.model
-    def _shipments(self, key, external_id):
+    def _shipments(self, backend, external_id):
         """The deliveries of the order that left the warehouse."""
-        sale_order = self._find_sale_order(key.backend_id, external_id)
+        sale_order = self._find_sale_order(backend, external_id)
         if not sale_order:
             raise not_found("order")
         pickings = sale_order.picking_ids.filtered(
@@ -118,29 +132,21 @@ class RetailApiOrders(models.AbstractModel):
 
     @api.model
     def _find_sale_order(self, backend, external_id):
-        return (
-            self.env["sale.order"]
-            .sudo()
-            .search(
-                [("retail_backend_id", "=", backend.id), ("retail_external_id", "=", external_id)],
-                limit=1,
-            )
+        return self.env["sale.order"].search(
+            [("retail_backend_id", "=", backend.id), ("retail_external_id", "=", external_id)],
+            limit=1,
         )
 
     @api.model
     def _last_event(self, backend, external_id):
-        return (
-            self.env["retail.event"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("api_external_id", "=", external_id),
-                    ("topic", "=", ORDER_TOPIC),
-                ],
-                order="id desc",
-                limit=1,
-            )
+        return self.env["retail.event"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("api_external_id", "=", external_id),
+                ("topic", "=", ORDER_TOPIC),
+            ],
+            order="id desc",
+            limit=1,
         )
 
     @api.model
@@ -152,7 +158,7 @@ class RetailApiOrders(models.AbstractModel):
         if not sale_order and not event:
             return None
         if not event:
-            event = sale_order.sudo().retail_last_event_id
+            event = sale_order.retail_last_event_id
         values = {"external_id": external_id}
         if sale_order:
             values.update(
@@ -180,7 +186,9 @@ class RetailApiOrders(models.AbstractModel):
                 move.quantity, move.sale_line_id.product_uom_id
             )
             lines[line_id] = lines.get(line_id, Decimal(0)) + Decimal(str(quantity))
-        carrier = picking.carrier_id.name if "carrier_id" in picking._fields else None
+        # The carrier's name is a label on the delivery; stock_delivery lets
+        # internal users only read its carriers' configuration.
+        carrier = picking.carrier_id.sudo().name if "carrier_id" in picking._fields else None
         tracking = (
             picking.carrier_tracking_ref if "carrier_tracking_ref" in picking._fields else None
         )

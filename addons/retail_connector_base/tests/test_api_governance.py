@@ -57,10 +57,13 @@ class TestApiAuthentication(ApiCase):
         self.backend.active = False
         self.assertProblem(self.call("GET", "/orders/x"), 401, "unauthorized")
 
-    def test_technical_user_has_no_group(self):
+    def test_technical_user_is_in_the_api_client_group_only(self):
         user = self.key.user_id
         self.assertTrue(user)
-        self.assertFalse(user.group_ids)
+        self.assertEqual(
+            user.all_group_ids, self.env.ref("retail_connector_base.group_retail_api_client")
+        )
+        self.assertEqual(user.retail_api_backend_id, self.backend)
         self.assertTrue(user.share)
 
     def test_missing_scope_is_403(self):
