@@ -2,7 +2,7 @@
     "name": "Retail Connect - Base",
     "summary": "Channel framework: backends, durable idempotent webhook ingestion, "
     "job processing and replay for retail channels",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.4.1",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
