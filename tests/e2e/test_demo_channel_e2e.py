@@ -150,7 +150,7 @@ def test_orders_arrive_and_the_bad_messages_are_refused_or_recorded(demo_run):
 
 def test_failures_are_triaged_into_groups(demo_run):
     server, backend_id, _sent = demo_run
-    cron = _ref(server, "retail_connector_base.ir_cron_retail_triage")
+    cron = server.ref("retail_connector_base.ir_cron_retail_triage")
     server.call("ir.cron", "method_direct_trigger", [cron])
     groups = query(
         server,
@@ -179,7 +179,7 @@ def test_the_dashboard_fills(demo_run):
     )
     # The snapshot's counters stop a minute before it: let the whole run in.
     time.sleep(max(0, COUNTER_LAG_SECONDS - float(since_last)))
-    cron = _ref(server, "retail_connector_base.ir_cron_retail_metric_snapshot")
+    cron = server.ref("retail_connector_base.ir_cron_retail_metric_snapshot")
     server.call("ir.cron", "method_direct_trigger", [cron])
     figures = dict(
         query(
@@ -198,11 +198,3 @@ def test_the_dashboard_fills(demo_run):
         "WHERE is_latest AND metric = 'retail_exception_groups_open'",
     )
     assert groups_open and groups_open >= 2
-
-
-def _ref(server, xmlid):
-    module, name = xmlid.split(".")
-    [data] = server.call(
-        "ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)], ["res_id"]
-    )
-    return data["res_id"]

@@ -4,7 +4,8 @@
 # creates the demo backend, starts Odoo (2 workers, queue_job's runner, the
 # crons) on http://localhost:8069 and runs the simulator; Odoo keeps running
 # after the simulator stops, until Ctrl-C.
-# Settings: RETAIL_DEMO_DB (retail_demo), RETAIL_HTTP_PORT (8069), ARGS (the
+# Settings: RETAIL_DEMO_DB (retail_demo), RETAIL_HTTP_PORT (8069),
+# RETAIL_GEVENT_PORT (8072: live notifications), ARGS (the
 # simulator's options, e.g. ARGS="--count 100 --rate 2"), and those of
 # tests/support/prepare.sh (PGHOST, RETAIL_DB_USER...).
 set -euo pipefail
@@ -19,9 +20,10 @@ odoo_cli=("$PY" tests/support/launch/odoo_cli.py)
   < tools/demo_channel/create_backend.py
 
 ODOO_QUEUE_JOB_CHANNELS="root:4,root.retail.realtime:2,root.retail.batch:1,root.retail.events:2" \
+  ODOO_QUEUE_JOB_HOST=127.0.0.1 ODOO_QUEUE_JOB_PORT=$RETAIL_HTTP_PORT \
   "${odoo_cli[@]}" server -c "$RETAIL_ODOO_CONFIG" -d "$RETAIL_TEST_DB" \
-  --workers=2 --max-cron-threads=1 --load=base,web,queue_job,retail_connector_base \
-  --logfile="$WORK/odoo.log" &
+  --workers=2 --max-cron-threads=1 --gevent-port="${RETAIL_GEVENT_PORT:-8072}" \
+  --load=base,web,queue_job,retail_connector_base --logfile="$WORK/odoo.log" &
 odoo_pid=$!
 trap 'kill "$odoo_pid" 2>/dev/null; wait "$odoo_pid" 2>/dev/null; rm -rf "$WORK"' EXIT
 
