@@ -76,13 +76,19 @@ class RetailBackendDemo(models.AbstractModel):
         """The company's sales tax the demo orders carry (excluded from prices)."""
         company = self.env.company
         tax = self.env["retail.tax.matcher"]._find(company, DEMO_TAX_PERCENT, False)
-        return tax or self.env["account.tax"].create(
+        if tax:
+            return tax
+        name = f"Demo sales tax {DEMO_TAX_PERCENT:g}%"
+        # Its own group: the company's default one is named after another rate.
+        group = self.env["account.tax.group"].create({"name": name, "company_id": company.id})
+        return self.env["account.tax"].create(
             {
-                "name": f"Demo sales tax {DEMO_TAX_PERCENT:g}%",
+                "name": name,
                 "amount": DEMO_TAX_PERCENT,
                 "amount_type": "percent",
                 "type_tax_use": "sale",
                 "price_include_override": "tax_excluded",
+                "tax_group_id": group.id,
                 "company_id": company.id,
             }
         )

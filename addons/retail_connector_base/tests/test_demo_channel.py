@@ -42,6 +42,7 @@ class TestDemoChannel(TransactionCase):
         )
         tax = self.env["retail.tax.matcher"]._find(self.env.company, DEMO_TAX_PERCENT, False)
         self.assertTrue(tax)
+        self.assertEqual(tax.tax_group_id.name, tax.name)
         self.assertEqual(config["tax_rate"], str(DEMO_TAX_PERCENT / 100))
 
     def test_create_demo_channel_twice_reuses_what_exists(self):
