@@ -25,7 +25,9 @@ ODOO_QUEUE_JOB_CHANNELS="root:4,root.retail.realtime:2,root.retail.batch:1,root.
   --workers=2 --max-cron-threads=1 --gevent-port="${RETAIL_GEVENT_PORT:-8072}" \
   --load=base,web,queue_job,retail_connector_base --logfile="$WORK/odoo.log" &
 odoo_pid=$!
-trap 'kill "$odoo_pid" 2>/dev/null; wait "$odoo_pid" 2>/dev/null; rm -rf "$WORK"' EXIT
+# errexit holds in the trap too: a failed kill or wait must not skip the rm.
+trap 'kill "$odoo_pid" 2>/dev/null || true; wait "$odoo_pid" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 
 url="http://localhost:$RETAIL_HTTP_PORT"
 # shellcheck disable=SC2086 # ARGS holds several options
