@@ -1,4 +1,4 @@
-.PHONY: test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-peak bench-growth bench-identity bench-identity-accuracy up
+.PHONY: demo test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-peak bench-growth bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -62,3 +62,8 @@ bench-identity-accuracy:
 
 up:
 	docker compose up -d --build
+
+# Without Docker: Odoo on http://localhost:8069 (database retail_demo) with the demo
+# channel posting to it (ARGS="--count 100 --rate 2" for the simulator's options).
+demo:
+	bash tools/demo_channel/run_local.sh

@@ -115,6 +115,13 @@ class OdooClient:
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
         )
 
+    def ref(self, xmlid):
+        """The database id of the record ``module.name``."""
+        module, name = xmlid.split(".")
+        domain = [("module", "=", module), ("name", "=", name)]
+        [data] = self.call("ir.model.data", "search_read", domain, ["res_id"])
+        return data["res_id"]
+
 
 class OdooServer(OdooClient):
     """``with OdooServer(db) as server:`` runs Odoo until the block ends."""

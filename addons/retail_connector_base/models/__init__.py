@@ -3,6 +3,7 @@ from . import retail_backend_exports
 from . import retail_backend_polling
 from . import retail_backend_returns
 from . import retail_backend_reconciliation
+from . import retail_backend_demo
 from . import retail_backend
 from . import retail_backend_runtime
 from . import retail_binding

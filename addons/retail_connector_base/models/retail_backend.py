@@ -32,6 +32,7 @@ class RetailBackend(models.Model):
         "retail.backend.polling",
         "retail.backend.reconciliation",
         "retail.backend.returns",
+        "retail.backend.demo",
     ]
     _description = "Retail Channel Backend"
     _order = "sequence, name, id"

@@ -13,6 +13,9 @@ class SaleOrder(models.Model):
     retail_external_id = fields.Char(
         string="Channel order id", readonly=True, copy=False, index="btree_not_null"
     )
+    retail_is_demo = fields.Boolean(
+        string="Demo order", related="retail_backend_id.is_demo", help="From the demo channel."
+    )
     retail_channel_status = fields.Char(string="Channel status", readonly=True, copy=False)
     retail_payment_state = fields.Selection(
         [(state.value, state.value.replace("_", " ").capitalize()) for state in PaymentState],
