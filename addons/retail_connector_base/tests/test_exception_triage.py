@@ -27,6 +27,20 @@ class TestFingerprint(RetailCase):
             fingerprint("hold", "No tax matches VAT 20%").key,
         )
 
+    def test_fingerprint_keeps_the_field_of_a_path_and_drops_its_index(self):
+        price = fingerprint("event", "data.lines.0.unit_price: Input should be a valid decimal")
+        self.assertEqual(
+            price.pattern, "data.lines.<n>.unit_price: input should be a valid decimal"
+        )
+        self.assertEqual(
+            price.key,
+            fingerprint("event", "data.lines.12.unit_price: Input should be a valid decimal").key,
+        )
+        self.assertNotEqual(
+            price.key,
+            fingerprint("event", "data.lines.0.quantity: Input should be a valid decimal").key,
+        )
+
     def test_two_hundred_failures_of_six_kinds_make_six_groups(self):
         """Messages as the pipeline words them, with ids, SKUs, names,
         emails and amounts varying."""

@@ -20,6 +20,8 @@ _SUBSTITUTIONS = (
     (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"|«[^»\n]{0,200}»"), "<value>"),
     # Codes in capitals joined by dashes or underscores: SKUs (TSHIRT-M).
     (re.compile(r"\b[A-Z0-9]+(?:[-_/][A-Z0-9]+)+\b"), "<n>"),
+    # The index in a field path (data.lines.0.unit_price): the field stays named.
+    (re.compile(r"(?<=[A-Za-z_]\.)\d+(?=\.[A-Za-z_])"), "<n>"),
     # Words holding a digit: SKUs, order names (#1001), hex ids, dates.
     (re.compile(r"[#$€£]?\b[\w-]*\d[\w./:-]*"), "<n>"),
     # Names in parentheses after an id, e.g. "Unknown SKU <n> (T-shirt, size M)".
