@@ -46,10 +46,11 @@ class RetailCircuitBreaker(models.Model):
             summary=self.env._("%s is unavailable", self.name),
             note=self.env._(
                 "Calls to %(endpoint)s failed %(count)s times in a row: %(error)s. Orders that "
-                "need it wait and are retried when it answers again.",
+                "need it wait and are retried when it answers again. Runbook: %(runbook)s",
                 endpoint=self.endpoint,
                 count=self.failure_count,
                 error=self.last_error or "",
+                runbook=self.runbook_url,
             ),
             user_id=(user or self.env.user).id,
         )

@@ -48,6 +48,14 @@ class RetailAnomalyAlert(models.Model):
         return alert_page(self.kind) if self.kind else None
 
 
+class RetailCircuitBreaker(models.Model):
+    _name = "retail.circuit.breaker"
+    _inherit = ["retail.circuit.breaker", "retail.runbook.mixin"]
+
+    def _get_runbook_page(self):
+        return alert_page("circuit_breaker_open")
+
+
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 

@@ -417,6 +417,8 @@ class TestCarrierAndCompensation(CarrierCase):
         breaker = self.breaker()
         self.assertEqual((breaker.state, breaker.open_count), ("open", 1))
         self.assertEqual(len(breaker.activity_ids), 1, "one activity, not one per order")
+        self.assertTrue(breaker.runbook_url.endswith("alerts/circuit_breaker_open.md"))
+        self.assertIn(breaker.runbook_url, breaker.activity_ids.note)
         jobs = self.label_jobs()
         self.assertEqual(len(jobs), 3)
         # A probe while still down re-opens it: no second activity.
