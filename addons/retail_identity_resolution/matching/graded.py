@@ -40,6 +40,16 @@ def word_faults(a, b):
     return REPLACED
 
 
+def _faults(a, b):
+    """Faults of two words as typed or as their formal names, whichever is
+    fewer: "Bob"/"Robert" agree, and "Joe"/"Joel" stays a typo although
+    "Joe" reads as "Joseph"."""
+    faults = word_faults(a, b)
+    if faults:
+        faults = min(faults, word_faults(canonical_given_name(a), canonical_given_name(b)))
+    return faults
+
+
 def _alignment_faults(short, long_):
     """Fewest faults pairing each word of ``short`` with one of ``long_``
     (the extra words of ``long_`` are missing ones)."""
@@ -48,12 +58,12 @@ def _alignment_faults(short, long_):
         remaining = list(long_)
         total = 0
         for word in short:
-            best = min(remaining, key=lambda other, w=word: word_faults(w, other))
-            total += word_faults(word, best)
+            best = min(remaining, key=lambda other, w=word: _faults(w, other))
+            total += _faults(word, best)
             remaining.remove(best)
         return total + missing
     best = min(
-        sum(word_faults(w, o) for w, o in zip(short, chosen, strict=False))
+        sum(_faults(w, o) for w, o in zip(short, chosen, strict=False))
         for chosen in permutations(long_, len(short))
     )
     return best + missing
@@ -62,9 +72,8 @@ def _alignment_faults(short, long_):
 def name_faults(tokens_a, tokens_b):
     """Faults between two names, free of word order and nicknames; names
     typed glued or split ("Marieclaire", "Elk I") are compared whole too."""
-    a = tuple(canonical_given_name(t) for t in tokens_a)
-    b = tuple(canonical_given_name(t) for t in tokens_b)
-    if sorted(a) == sorted(b):
+    a, b = tuple(tokens_a), tuple(tokens_b)
+    if sorted(map(canonical_given_name, a)) == sorted(map(canonical_given_name, b)):
         return 0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     faults = _alignment_faults(short, long_)

@@ -20,6 +20,7 @@ from ..matching.graded import (
     house_similarity,
     street_similarity,
 )
+from ..matching.rules import load_rules_xml
 from ..matching.scoring import (
     BLOCKED_NAME_ONLY,
     BLOCKED_NAME_WORD_DIFFERS,
@@ -28,35 +29,8 @@ from ..matching.scoring import (
 )
 from ..normalize import name_tokens
 
-
-def _rule(field, comparator, outcome, min_similarity, m, u):
-    return {"field": field, "comparator": comparator, "outcome": outcome,
-            "min_similarity": min_similarity, "m_probability": m, "u_probability": u}  # fmt: skip
-
-
-# The graded rules of tests/bench/identity/graded_field_rules.xml, rounded.
-GRADED_RULES = [
-    _rule("name", "graded", "agree", 0.99, 0.8, 0.0004),
-    _rule("name", "graded", "close", 0.9, 0.1, 0.0002),
-    _rule("name", "graded", "partial", 0.8, 0.05, 0.0005),
-    _rule("name", "graded", "weak", 0.45, 0.03, 0.009),
-    _rule("name", "graded", "disagree", 0.0, 0.02, 0.99),
-    _rule("email", "exact", "agree", 1.0, 0.7, 0.000001),
-    _rule("email", "exact", "disagree", 0.0, 0.3, 0.99999),
-    _rule("phone", "exact", "agree", 1.0, 0.6, 0.00001),
-    _rule("phone", "exact", "disagree", 0.0, 0.4, 0.9999),
-    _rule("house", "graded", "agree", 1.0, 0.8, 0.015),
-    _rule("house", "graded", "close", 0.8, 0.07, 0.22),
-    _rule("house", "graded", "disagree", 0.0, 0.13, 0.76),
-    _rule("street", "graded", "agree", 0.97, 0.75, 0.0012),
-    _rule("street", "graded", "close", 0.88, 0.1, 0.0005),
-    _rule("street", "graded", "partial", 0.7, 0.03, 0.008),
-    _rule("street", "graded", "disagree", 0.0, 0.12, 0.99),
-    _rule("locality", "graded", "agree", 0.95, 0.8, 0.0008),
-    _rule("locality", "graded", "close", 0.8, 0.08, 0.0002),
-    _rule("locality", "graded", "partial", 0.55, 0.08, 0.002),
-    _rule("locality", "graded", "disagree", 0.0, 0.04, 0.997),
-]
+# The seeded graded rules (data/retail_identity_field_rule_data.xml).
+GRADED_RULES = load_rules_xml()
 GRADED = MatchModel.from_rules(GRADED_RULES)
 
 
@@ -92,7 +66,7 @@ class TestGradedNames(unittest.TestCase):
         score = GRADED.score(full, short)
         self.assertEqual(outcome(score, "name"), "partial")
         self.assertIsNone(score.blocked)
-        self.assertEqual(decide(score, 21, 20), "link")
+        self.assertEqual(decide(score), "link")
 
 
 class TestGradedAddresses(unittest.TestCase):
@@ -223,7 +197,7 @@ class TestIdentityKeys(unittest.TestCase):
         pos = au(name="Ada Lovelace", phone="0412 345 678")
         score = GRADED.score(pos, customer)
         self.assertEqual(outcome(score, "phone"), "agree")
-        self.assertEqual(decide(score, 21, 20), "link")
+        self.assertEqual(decide(score), "link")
         old_mail = au(name="Ada Lovelace", email="ADA@example.org")
         self.assertEqual(outcome(GRADED.score(old_mail, customer), "email"), "agree")
 
@@ -241,7 +215,7 @@ class TestGuards(unittest.TestCase):
         a = au(name="Ada Lovelace", street="12", zip="2000", city="Sydney")
         b = au(name="Ada Lovelce", street="12", zip="2000", city="Sydney")
         score = GRADED.score(a, b)
-        self.assertEqual(decide(score, 21, 20), "link")
+        self.assertEqual(decide(score), "link")
         self.assertFalse(is_strong(score, 21))
         with_email = GRADED.score(
             au(name="Ada Lovelace", email="ada@example.org"),
@@ -267,6 +241,6 @@ class TestGuards(unittest.TestCase):
         b = au(name="ACME Australia Holdings", is_company=True, **office)
         score = GRADED.score(a, b)
         self.assertIsNone(score.blocked)
-        self.assertEqual(decide(score, 21, 20), "link")
+        self.assertEqual(decide(score), "link")
         person = au(name="Acme Trading", **office)
         self.assertEqual(decide(GRADED.score(a, person), 0, 0), "new")
