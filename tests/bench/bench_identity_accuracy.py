@@ -204,6 +204,11 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
             print(f"        {c['field']:<12}{c['outcome']:<10}{c['weight']:7.2f}  {c['detail']}")
 
 
+def _shown_path(path):
+    path = path.resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def seeded_keys(record):
     """The resolver's blocking keys as ``(kind, value)`` pairs."""
     return tuple(blocking_keys(record).items())
@@ -299,7 +304,7 @@ def main(argv=None):
     rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
     keys_of = extended_blocking_keys if args.blocking == "extended" else seeded_keys
-    print(f"Field rules: {len(rules)} from {args.rules.resolve().relative_to(ROOT)}; "
+    print(f"Field rules: {len(rules)} from {_shown_path(args.rules)}; "
           f"blocking keys: {args.blocking}; "
           f"thresholds: auto {args.auto}, review {args.review} (match probability; prior "
           f"{model.prior:g} unless estimated)")  # fmt: skip

@@ -161,16 +161,17 @@ def city_similarity(a, b):
         return 0.0
     if a.city_key == b.city_key:
         return 1.0
-    similarity = JaroWinkler.similarity(a.city_key, b.city_key)
-    return similarity if similarity >= 0.85 else 0.0
+    # a space typed apart ("shoalhave nheads") is a typo like another
+    similarity = JaroWinkler.similarity(a.city_key.replace(" ", ""), b.city_key.replace(" ", ""))
+    return min(similarity, 0.99) if similarity >= 0.85 else 0.0
 
 
 def graded_locality_similarity(a, b):
     """Postal code and city as one field (they go together: counted apart,
     one place would count twice): 1 both agree (or the one both have), 0.85
-    one a typo away and the other agreeing, 0.6 only the city agrees (a code
-    mistyped beyond a slip, or absent on one side), else 0 (and 0 in
-    another country)."""
+    one a typo away and the other agreeing, 0.6 only one of them agrees (a
+    code mistyped beyond a slip, a suburb's name) or each is a typo away,
+    else 0 (and 0 in another country)."""
     zip_level = zip_similarity(a, b)
     city_level = city_similarity(a, b)
     if zip_level is None and city_level is None:
@@ -190,4 +191,6 @@ def graded_locality_similarity(a, b):
         return 0.6  # another city name for the same code (a suburb)
     if city_level == 1.0:
         return 0.6
+    if zip_level and city_level:
+        return 0.6  # a slip in the postal code and a typo in the city
     return 0.0
