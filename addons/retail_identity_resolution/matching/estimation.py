@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from .comparators import FIELDS
+
 # Probabilities are kept within (FLOOR, 1 - FLOOR): a level never seen is
 # not impossible.
 FLOOR = 1e-6
@@ -105,6 +107,18 @@ def _u_probabilities(model, records, sample, rng):
     return counts
 
 
+def _unique_value_u(spec, records):
+    """The u of agreeing on an identifier (email, phone) one customer holds:
+    one in the number of records that have one. Random pairs would count
+    the values many share (a switchboard, a family mailbox), which the score
+    already weighs less by how many share them. ``None`` for other fields."""
+    _comparators, show, frequency_key, _terms = FIELDS[spec.name]
+    if not frequency_key:
+        return None
+    having = sum(1 for record in records if show(record))
+    return min(1 - FLOOR, max(FLOOR, 1 / having)) if having > 1 else None
+
+
 def sessions(records, keys_of, limit=50):
     """The EM sessions of ``records`` blocked by ``keys_of`` (a function of a
     record returning ``(kind, value)`` keys): one per set of fields key
@@ -182,8 +196,11 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     for spec, counter in zip(model.fields, u_counts, strict=True):
         total = sum(counter.values())
         row = []
+        unique_u = _unique_value_u(spec, records)
         for index, level in enumerate(spec.levels):
-            if total and counter[index] >= MIN_OBSERVED:
+            if unique_u and level.outcome == "agree":
+                row.append(unique_u)
+            elif total and counter[index] >= MIN_OBSERVED:
                 row.append(min(1 - FLOOR, max(FLOOR, counter[index] / total)))
             elif total:
                 row.append(min(level.u, max(FLOOR, 0.5 / total)))

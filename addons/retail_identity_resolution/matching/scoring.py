@@ -47,6 +47,7 @@ BLOCKED_UNCONFIRMED = "identifier_differs"
 BLOCKED_NAMES_DIFFER = "names_differ"
 BLOCKED_NAME_ONLY = "name_only"
 BLOCKED_NAME_WORD_DIFFERS = "name_word_differs"
+BLOCKED_RELATIVE = "relative"
 BLOCKED_REASONS = {
     BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
     BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
@@ -55,9 +56,12 @@ BLOCKED_REASONS = {
     BLOCKED_NAMES_DIFFER: "the names differ (household members share email, phone, address)",
     BLOCKED_NAME_ONLY: "nothing but the name agrees (namesakes are many)",
     BLOCKED_NAME_WORD_DIFFERS: "a word of the name differs (a relative at the same address?)",
+    BLOCKED_RELATIVE: "a word of the name and an email or phone differ (a relative)",
 }
 # Blocked pairs that are not even worth a suggestion.
-NEVER_SUGGESTED = frozenset({BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_NAME_ONLY})
+NEVER_SUGGESTED = frozenset(
+    {BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_RELATIVE, BLOCKED_NAME_ONLY}
+)
 
 
 @dataclass(frozen=True)
@@ -264,22 +268,27 @@ class MatchModel:
     def _blocked(a, b, outcomes):
         if bool(a.is_company) != bool(b.is_company):
             return BLOCKED_COMPANY_PERSON
+        identifiers = {outcomes.get("email"), outcomes.get("phone")}
+        # Household members: another first name, the same mailbox or phone
+        # (and street), or each their own. Two names of one company differ
+        # more freely. (An initial that fits, two slips: a name typed short
+        # or badly, not another word.)
+        person = not (a.is_company and b.is_company)
+        replaced = (
+            person
+            and outcomes.get("name") == "weak"
+            and name_faults(a.name_tokens, b.name_tokens) >= REPLACED
+        )
+        if (person and outcomes.get("name") == "disagree") or (replaced and "agree" in identifiers):
+            return BLOCKED_NAMES_DIFFER
+        if replaced and "disagree" in {*identifiers, outcomes.get("email_relay")}:
+            return BLOCKED_RELATIVE
         if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
             return BLOCKED_CONFLICTING_IDS
-        # Household members: another first name, the same mailbox or phone
-        # (and street). Two names of one company differ more freely.
-        identifiers = {outcomes.get("email"), outcomes.get("phone")}
-        if not (a.is_company and b.is_company):
-            replaced = outcomes.get("name") == "weak" and (
-                name_faults(a.name_tokens, b.name_tokens) >= REPLACED
-            )
-            if outcomes.get("name") == "disagree" or (replaced and "agree" in identifiers):
-                return BLOCKED_NAMES_DIFFER
-            if replaced:
-                # One word of the name replaced: a relative at the same
-                # address as likely as a name typed for another. (An initial
-                # that fits, two slips: a name typed short or badly.)
-                return BLOCKED_NAME_WORD_DIFFERS
+        if replaced:
+            # One word of the name replaced, nothing else to tell: a relative
+            # at the same address as likely as a name typed for another.
+            return BLOCKED_NAME_WORD_DIFFERS
         if "disagree" in identifiers and "agree" not in identifiers:
             return BLOCKED_UNCONFIRMED
         if not any(

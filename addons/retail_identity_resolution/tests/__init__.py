@@ -11,3 +11,4 @@ from . import test_merge_business_event
 from . import test_api_customers
 from . import test_order_flow_identity
 from . import test_graded_matching
+from . import test_probability

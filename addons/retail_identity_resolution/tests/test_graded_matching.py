@@ -25,6 +25,7 @@ from ..matching.scoring import (
     BLOCKED_NAME_ONLY,
     BLOCKED_NAME_WORD_DIFFERS,
     BLOCKED_NAMES_DIFFER,
+    BLOCKED_RELATIVE,
     term_adjustment,
 )
 from ..normalize import name_tokens
@@ -55,6 +56,7 @@ class TestGradedNames(unittest.TestCase):
             ("Ada Lovelace", "A. Lovelace", 0.7),  # an initial (a relative shares it)
             ("Isabella Waller", "Isabe Lla Waller", 0.9),  # a word split
             ("Joshua Huxley", "Kiana Huxley", 0.5),  # another word
+            ("Joel Lodge", "Joe Lodgw", 0.8),  # typos, though "Joe" reads as "Joseph"
             ("Ava Smith", "Phoebe Jones", 0.0),  # nothing in common
         )
         for a, b, expected in cases:
@@ -93,6 +95,12 @@ class TestGradedAddresses(unittest.TestCase):
         self.assertEqual(graded_locality_similarity(base, au(zip="2615", city="Kambha")), 0.85)
         self.assertEqual(graded_locality_similarity(base, au(zip="3000", city="Kambah")), 0.6)
         self.assertEqual(graded_locality_similarity(base, au(zip="3000", city="Perth")), 0.0)
+        # a slip in each: one place still, a little less
+        self.assertEqual(graded_locality_similarity(base, au(zip="2651", city="Kambha")), 0.6)
+        heads = au(zip="4879", city="Shoalhaven Heads")
+        self.assertEqual(
+            graded_locality_similarity(heads, au(zip="4879", city="Shoalhave nHeads")), 0.85
+        )
         abroad = au(zip="2615", city="Kambah", country_code="NZ")
         self.assertEqual(graded_locality_similarity(base, abroad), 0.0)
         self.assertIsNone(graded_locality_similarity(base, au()))
@@ -216,12 +224,12 @@ class TestGuards(unittest.TestCase):
         b = au(name="Ada Lovelce", street="12", zip="2000", city="Sydney")
         score = GRADED.score(a, b)
         self.assertEqual(decide(score), "link")
-        self.assertFalse(is_strong(score, 21))
+        self.assertFalse(is_strong(score))
         with_email = GRADED.score(
             au(name="Ada Lovelace", email="ada@example.org"),
             au(name="Ada Lovelace", email="ada@example.org"),
         )
-        self.assertTrue(is_strong(with_email, 21))
+        self.assertTrue(is_strong(with_email))
 
     def test_household_members_stay_apart(self):
         home = {"street": "12 High St", "zip": "2000", "city": "Sydney", "phone": "0298765432"}
@@ -234,6 +242,24 @@ class TestGuards(unittest.TestCase):
         )
         self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
         self.assertNotEqual(decide(score, 0, 0), "link")
+        # each their own phone: two people, not even worth a suggestion
+        score = GRADED.score(
+            au(name="Marie Dupont", **{**home, "phone": "0411111111"}),
+            au(name="Pierre Dupont", **{**home, "phone": "0422222222"}),
+        )
+        self.assertEqual(score.blocked, BLOCKED_RELATIVE)
+        self.assertEqual(decide(score, 0, 0), "new")
+
+    def test_an_initial_that_fits_is_a_name_typed_short(self):
+        phone = "0412345678"
+        score = GRADED.score(au(name="T. Lewis", phone=phone), au(name="Thomas Lewis", phone=phone))
+        self.assertEqual(outcome(score, "name"), "partial")
+        self.assertIsNone(score.blocked)
+        self.assertEqual(decide(score), "link")
+        relative = GRADED.score(
+            au(name="P. Lewis", phone=phone), au(name="Thomas Lewis", phone=phone)
+        )
+        self.assertEqual(relative.blocked, BLOCKED_NAMES_DIFFER)
 
     def test_companies_sharing_phone_and_street_are_not_a_household(self):
         office = {"street": "1 George St", "zip": "2000", "city": "Sydney", "phone": "0291234567"}
