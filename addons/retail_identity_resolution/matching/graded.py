@@ -8,6 +8,7 @@ the field rules' levels (``min_similarity``) read as "no fault", "one typo",
 blend of string distances.
 """
 
+import functools
 from itertools import permutations
 
 from rapidfuzz import fuzz
@@ -20,6 +21,7 @@ FAULT = 0.1
 TYPO, SLIP, INITIAL, MISSING, REPLACED = 1, 2, 3, 2, 5
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat: a batch compares the same words often
 def word_faults(a, b):
     """Faults between two name words: 0 the same, 1 a typo, 2 a worse slip,
     3 an initial for the name (a relative shares it), 5 another word."""
@@ -46,7 +48,9 @@ def _faults(a, b):
     "Joe" reads as "Joseph"."""
     faults = word_faults(a, b)
     if faults:
-        faults = min(faults, word_faults(canonical_given_name(a), canonical_given_name(b)))
+        formal = canonical_given_name(a), canonical_given_name(b)
+        if formal != (a, b):
+            faults = min(faults, word_faults(*formal))
     return faults
 
 
