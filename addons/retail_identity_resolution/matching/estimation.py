@@ -107,18 +107,6 @@ def _u_probabilities(model, records, sample, rng):
     return counts
 
 
-def _unique_value_u(spec, records):
-    """The u of agreeing on an identifier (email, phone) one customer holds:
-    one in the number of records that have one. Random pairs would count
-    the values many share (a switchboard, a family mailbox), which the score
-    already weighs less by how many share them. ``None`` for other fields."""
-    _comparators, show, frequency_key, _terms = FIELDS[spec.name]
-    if not frequency_key:
-        return None
-    having = sum(1 for record in records if show(record))
-    return min(1 - FLOOR, max(FLOOR, 1 / having)) if having > 1 else None
-
-
 def sessions(records, keys_of, limit=50):
     """The EM sessions of ``records`` blocked by ``keys_of`` (a function of a
     record returning ``(kind, value)`` keys): one per set of fields key
@@ -188,7 +176,8 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     field a rule blocked on agrees among its pairs, matches or not); a
     field free in several sessions takes their mean, a field free in none
     keeps the rule's ``m``. A level seen on fewer than ``MIN_OBSERVED``
-    random pairs keeps the rule's ``u`` (or less).
+    random pairs keeps the rule's ``u`` (or less), and so does agreeing on an
+    email or phone (see below).
     """
     rng = random.Random(seed)
     u_counts = _u_probabilities(model, records, sample, rng)
@@ -196,10 +185,13 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     for spec, counter in zip(model.fields, u_counts, strict=True):
         total = sum(counter.values())
         row = []
-        unique_u = _unique_value_u(spec, records)
+        identifier = FIELDS[spec.name][2] is not None
         for index, level in enumerate(spec.levels):
-            if unique_u and level.outcome == "agree":
-                row.append(unique_u)
+            if identifier and level.outcome == "agree":
+                # Random pairs agree on the values many share (a switchboard, a
+                # family mailbox), which the score already weighs less by how
+                # many share them: agreeing on one customer's own is the rule's.
+                row.append(level.u)
             elif total and counter[index] >= MIN_OBSERVED:
                 row.append(min(1 - FLOOR, max(FLOOR, counter[index] / total)))
             elif total:
