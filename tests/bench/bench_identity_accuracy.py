@@ -300,8 +300,9 @@ def main(argv=None):
     parser.add_argument(
         "--em",
         action="store_true",
-        help="estimate m and u of every level on each set (unsupervised EM on the pairs "
-        "blocking brings together, u on random pairs) and score with them",
+        help="estimate m and u of every level and the prior on each set, as the matching "
+        "rules' Estimate from customers does (unsupervised EM on the pairs the extended "
+        "keys bring together, u on random pairs) and score with them",
     )
     parser.add_argument(
         "--names-only",
@@ -331,7 +332,8 @@ def main(argv=None):
         records = to_records(rows)
         truth = [row["entity"] for row in rows]
         block_recall = evaluate.blocking_recall(truth, records, keys_of)
-        set_model = estimated_model(rules, records, keys_of) if args.em else model
+        # as "Estimate from customers": EM on the pairs the extended keys bring together
+        set_model = estimated_model(rules, records, extended_blocking_keys) if args.em else model
         terms = count_terms(set_model, records) if args.tf else None
         for path in args.paths:
             start = time.perf_counter()
