@@ -125,21 +125,29 @@ class TestTermFrequency(unittest.TestCase):
         self.assertEqual(term_adjustment("name", set(), {("tf", "name"): (10, 0.1)}), 0.0)
 
 
+FIRSTS = ["ada", "bob", "carla", "denis", "emma", "felix", "gina", "hugo", "ines"]
+LASTS = ["martin", "dubois", "lovelace", "smith", "muller", "rossi", "garcia", "novak"]
+STREETS = ["paix", "victor hugo", "pasteur", "foch", "voltaire", "gambetta"]
+
+
+def paris_customer(rng, **values):
+    """The raw values of a random customer in Paris (few names, few streets)."""
+    return {
+        "name": f"{rng.choice(FIRSTS)} {rng.choice(LASTS)}",
+        "street": f"{rng.randint(1, 99)} rue {rng.choice(STREETS)}",
+        "zip": f"750{rng.randint(10, 20)}",
+        "city": "paris",
+        "default_country": "FR",
+        **values,
+    }
+
+
 class TestEstimation(unittest.TestCase):
     def test_em_learns_that_agreeing_fields_point_to_the_same_person(self):
         rng = random.Random(3)
-        firsts = ["ada", "bob", "carla", "denis", "emma", "felix", "gina", "hugo", "ines"]
-        lasts = ["martin", "dubois", "lovelace", "smith", "muller", "rossi", "garcia", "novak"]
-        streets = ["paix", "victor hugo", "pasteur", "foch", "voltaire", "gambetta"]
         records = []
         for index in range(300):
-            values = {
-                "name": f"{rng.choice(firsts)} {rng.choice(lasts)}",
-                "street": f"{rng.randint(1, 99)} rue {rng.choice(streets)}",
-                "zip": f"750{rng.randint(10, 20)}",
-                "city": "paris",
-                "default_country": "FR",
-            }
+            values = paris_customer(rng)
             records.append(record_from_values(**values))
             if index % 2 == 0:  # a duplicate, its name mistyped half the time
                 name = values["name"]

@@ -10,6 +10,7 @@ from ..matching import MatchModel, Score, decide, extended_blocking_keys, record
 from ..matching.estimation import estimate, sessions
 from ..matching.rules import load_rules_xml
 from ..matching.scoring import DEFAULT_PRIOR, bits_for, probability
+from .test_graded_matching import paris_customer
 
 RULES = load_rules_xml()
 
@@ -51,19 +52,10 @@ class TestProbability(unittest.TestCase):
 class TestEstimatedPrior(unittest.TestCase):
     def test_em_finds_the_share_of_true_pairs_and_keeps_identifier_weights(self):
         rng = random.Random(5)
-        firsts = ["ada", "bob", "carla", "denis", "emma", "felix", "gina", "hugo", "ines", "jon"]
-        lasts = ["martin", "dubois", "lovelace", "smith", "muller", "rossi", "garcia", "novak"]
         records = []
         same_mailbox = []  # (original, duplicate) typed with one email
         for index in range(400):
-            values = {
-                "name": f"{rng.choice(firsts)} {rng.choice(lasts)}",
-                "street": f"{rng.randint(1, 99)} rue {rng.choice(['paix', 'foch', 'gambetta'])}",
-                "zip": f"750{rng.randint(10, 20)}",
-                "city": "paris",
-                "email": f"person{index}@example.org",
-                "default_country": "FR",
-            }
+            values = paris_customer(rng, email=f"person{index}@example.org")
             records.append(record_from_values(**values))
             if index % 4 == 0:  # 100 duplicates, another mailbox half the time
                 email = values["email"] if rng.random() < 0.5 else f"other{index}@example.org"
