@@ -77,6 +77,11 @@ def name_faults(tokens_a, tokens_b):
     """Faults between two names, free of word order and nicknames; names
     typed glued or split ("Marieclaire", "Elk I") are compared whole too."""
     a, b = tuple(tokens_a), tuple(tokens_b)
+    return _name_faults(*sorted((a, b)))
+
+
+@functools.lru_cache(maxsize=65536)  # a name meets the same names again and again
+def _name_faults(a, b):
     if sorted(map(canonical_given_name, a)) == sorted(map(canonical_given_name, b)):
         return 0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
@@ -84,7 +89,7 @@ def name_faults(tokens_a, tokens_b):
     if len(a) != len(b) or faults >= REPLACED:
         glued = max(
             fuzz.ratio("".join(sorted(a)), "".join(sorted(b))),
-            fuzz.ratio("".join(tokens_a), "".join(tokens_b)),
+            fuzz.ratio("".join(a), "".join(b)),
         )
         if glued >= 95:
             faults = min(faults, TYPO)
