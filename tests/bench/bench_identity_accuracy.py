@@ -8,8 +8,9 @@ What it does
 ------------
 * Parameters: the field rules of the addon's own data file
   (``data/retail_identity_field_rule_data.xml``, read with lxml) and the
-  default thresholds of ``matching.scoring``; ``--auto``/``--review``
-  override the thresholds to explore.
+  default thresholds of ``matching.scoring`` (match probabilities, see
+  ``Score.probability``); ``--auto``/``--review`` override the thresholds to
+  explore. With no option the figures are the shipped settings'.
 * Data sets, each record labelled with the person it belongs to:
 
   - ``synthetic``: a seeded multi-channel customer base (web shop, POS,
@@ -91,6 +92,10 @@ RECORD_FIELDS = (
     "is_company", "name", "email", "phone", "street", "street2", "zip", "city",
     "country_code", "default_country", "email_is_relay", "known_emails", "known_phones",
 )  # fmt: skip
+
+
+# What a names-only set keeps: the truth and the name.
+NAME_ONLY_FIELDS = ("entity", "channel", "kind", "is_company", "name", "default_country")
 
 
 def to_record(row):
@@ -177,7 +182,7 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
         seen.add(key)
         if score.blocked:
             cause = f"blocked: {score.blocked}"
-        elif score.total < review_threshold:
+        elif score.probability < review_threshold:
             cause = "below review"
         else:
             cause = "review band"
@@ -191,14 +196,21 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
         if score is None:  # a merge of two partners a record linked to
             print(f"    FALSE MERGE: {rows[i]['name']!r} ~ {rows[j]['name']!r}")
             continue
-        print(f"    FALSE LINK {score.total:.1f}: {rows[i]['name']!r} ~ {rows[j]['name']!r}")
+        print(f"    FALSE LINK {score.total:.1f} p={score.probability:.4f}: "
+              f"{rows[i]['name']!r} ~ {rows[j]['name']!r}")  # fmt: skip
         for c in score.explain():
             print(f"        {c['field']:<12}{c['outcome']:<10}{c['weight']:7.2f}  {c['detail']}")
     for i, j, score in samples[:show]:
-        print(f"    MISS {score.total:.1f} {score.blocked or ''}: {rows[i]['channel']} "
+        print(f"    MISS {score.total:.1f} p={score.probability:.4f} {score.blocked or ''}: "
+              f"{rows[i]['channel']} "
               f"{rows[i]['name']!r} ~ {rows[j]['channel']} {rows[j]['name']!r}")  # fmt: skip
         for c in score.explain():
             print(f"        {c['field']:<12}{c['outcome']:<10}{c['weight']:7.2f}  {c['detail']}")
+
+
+def _shown_path(path):
+    path = path.resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def seeded_keys(record):
@@ -211,7 +223,8 @@ def estimated_model(rules, records, keys_of):
     start = time.perf_counter()
     result = estimate(MatchModel.from_rules(rules), records, sessions(records, keys_of))
     print(f"  EM: {result.pairs} blocked pairs, {result.iterations} iterations in all, "
-          f"match share {result.match_share:.3f}, {time.perf_counter() - start:.1f} s")  # fmt: skip
+          f"match share {result.match_share:.3f}, prior {result.prior or 0:.3g}, "
+          f"{time.perf_counter() - start:.1f} s")  # fmt: skip
     estimated = []
     for rule in rules:
         m, u = result.probabilities.get((rule["field"], rule["outcome"]), (None, None))
@@ -220,7 +233,7 @@ def estimated_model(rules, records, keys_of):
             print(f"    {rule['field']:<12}{rule['outcome']:<9} m {m:.4g}  u {u:.4g}  "
                   f"{math.log2(m / u):+.1f}")  # fmt: skip
         estimated.append(rule)
-    return MatchModel.from_rules(estimated)
+    return MatchModel.from_rules(estimated, prior=result.prior)
 
 
 def main(argv=None):
@@ -268,8 +281,8 @@ def main(argv=None):
         "--rules",
         type=Path,
         default=SEEDED_RULES_FILE,
-        help="field rules file (default: the seeded ones; identity/graded_field_rules.xml: "
-        "the graded comparisons)",
+        help="field rules file (default: the seeded graded ones; "
+        "identity/coarse_field_rules.xml: those seeded before 19.0.1.4)",
     )
     parser.add_argument(
         "--blocking",
@@ -287,17 +300,25 @@ def main(argv=None):
     parser.add_argument(
         "--em",
         action="store_true",
-        help="estimate m and u of every level on each set (unsupervised EM on the pairs "
-        "blocking brings together, u on random pairs) and score with them",
+        help="estimate m and u of every level and the prior on each set, as the matching "
+        "rules' Estimate from customers does (unsupervised EM on the pairs the extended "
+        "keys bring together, u on random pairs) and score with them",
+    )
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="keep nothing but each record's name (names alone must link nobody and ask "
+        "little: expect no auto link and almost no review pair)",
     )
     args = parser.parse_args(argv)
 
     rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
     keys_of = extended_blocking_keys if args.blocking == "extended" else seeded_keys
-    print(f"Field rules: {len(rules)} from {args.rules.resolve().relative_to(ROOT)}; "
+    print(f"Field rules: {len(rules)} from {_shown_path(args.rules)}; "
           f"blocking keys: {args.blocking}; "
-          f"thresholds: auto {args.auto}, review {args.review} (bits)")  # fmt: skip
+          f"thresholds: auto {args.auto}, review {args.review} (match probability; prior "
+          f"{model.prior:g} unless estimated)")  # fmt: skip
     for spec in model.fields:
         levels = ", ".join(f"{lv.outcome} {lv.weight:+.1f}" for lv in spec.levels)
         print(f"  {spec.name:<12} {spec.comparator:<6} {levels}")
@@ -306,10 +327,13 @@ def main(argv=None):
         return decide(score, args.auto, args.review)
 
     for name, rows in datasets(args):
+        if args.names_only:
+            rows = [{k: row.get(k) for k in NAME_ONLY_FIELDS} for row in rows]
         records = to_records(rows)
         truth = [row["entity"] for row in rows]
         block_recall = evaluate.blocking_recall(truth, records, keys_of)
-        set_model = estimated_model(rules, records, keys_of) if args.em else model
+        # as "Estimate from customers": EM on the pairs the extended keys bring together
+        set_model = estimated_model(rules, records, extended_blocking_keys) if args.em else model
         terms = count_terms(set_model, records) if args.tf else None
         for path in args.paths:
             start = time.perf_counter()

@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from .comparators import FIELDS
+
 # Probabilities are kept within (FLOOR, 1 - FLOOR): a level never seen is
 # not impossible.
 FLOOR = 1e-6
@@ -33,6 +35,10 @@ KEY_FIELDS = {
 }
 # Weights of a level no pair reached: its m and u fall back on the rule's.
 MIN_OBSERVED = 3
+# The rule's m weighs as much as this many pairs in each EM step (a Dirichlet
+# prior): a level few true pairs reach keeps a sensible m instead of
+# collapsing to nothing (or taking the households' share).
+M_PSEUDO_PAIRS = 20
 
 
 @dataclass
@@ -46,6 +52,7 @@ class Estimate:
     iterations: int = 0
     pairs: int = 0
     term_frequencies: dict = field(default_factory=dict)
+    prior: float | None = None  # lambda: the probability two random records are one
 
 
 def pattern(model, a, b):
@@ -116,20 +123,21 @@ def sessions(records, keys_of, limit=50):
     return [(sorted(pairs), fields) for fields, pairs in sorted(by_fields.items())]
 
 
-def _em_session(model, records, pairs, u, m_start, free, iterations, tolerance):
+def _em_session(model, patterns_of, pairs, u, m_start, free, iterations, tolerance):
     """EM over the ``free`` fields (indexes) of the pairs one blocking rule
-    brought together; return ``(m rows, match share, iterations)``. The
-    fields the rule blocked on are left out: among its pairs they agree by
-    construction, whoever the two are."""
+    brought together (``patterns_of``: their comparison patterns); return
+    ``(m rows, match share, iterations)``. The fields the rule blocked on are
+    left out: among its pairs they agree by construction, whoever the two
+    are."""
     patterns = Counter(
-        tuple(lv if index in free else None for index, lv in enumerate(pattern(model, *pair)))
-        for pair in ((records[i], records[j]) for i, j in pairs)
+        tuple(lv if index in free else None for index, lv in enumerate(patterns_of[pair]))
+        for pair in pairs
     )
     m = [list(row) for row in m_start]
     share = 0.1
     done = 0
     for done in range(1, iterations + 1):  # noqa: B007
-        m_sums = [[0.0] * len(row) for row in m]
+        m_sums = [[M_PSEUDO_PAIRS * x for x in row] for row in m_start]
         share_sum = 0.0
         for levels, count in patterns.items():
             log_ratio = math.log(share) - math.log(1 - share)
@@ -142,9 +150,10 @@ def _em_session(model, records, pairs, u, m_start, free, iterations, tolerance):
                 if level is not None:
                     m_sums[index][level] += posterior * count
         new_m = []
-        for row, old in zip(m_sums, m, strict=True):
+        for index, (row, old) in enumerate(zip(m_sums, m, strict=True)):
             total = sum(row)
-            new_m.append([min(1 - FLOOR, max(FLOOR, x / total)) for x in row] if total else old)
+            free_row = index in free and total
+            new_m.append([min(1 - FLOOR, max(FLOOR, x / total)) for x in row] if free_row else old)
         new_share = min(1 - FLOOR, max(FLOOR, share_sum / max(1, sum(patterns.values()))))
         change = max(
             abs(x - y)
@@ -167,7 +176,8 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     field a rule blocked on agrees among its pairs, matches or not); a
     field free in several sessions takes their mean, a field free in none
     keeps the rule's ``m``. A level seen on fewer than ``MIN_OBSERVED``
-    random pairs keeps the rule's ``u`` (or less).
+    random pairs keeps the rule's ``u`` (or less), and so does agreeing on an
+    email or phone (see below).
     """
     rng = random.Random(seed)
     u_counts = _u_probabilities(model, records, sample, rng)
@@ -175,8 +185,14 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     for spec, counter in zip(model.fields, u_counts, strict=True):
         total = sum(counter.values())
         row = []
+        identifier = FIELDS[spec.name][2] is not None
         for index, level in enumerate(spec.levels):
-            if total and counter[index] >= MIN_OBSERVED:
+            if identifier and level.outcome == "agree":
+                # Random pairs agree on the values many share (a switchboard, a
+                # family mailbox), which the score already weighs less by how
+                # many share them: agreeing on one customer's own is the rule's.
+                row.append(level.u)
+            elif total and counter[index] >= MIN_OBSERVED:
                 row.append(min(1 - FLOOR, max(FLOOR, counter[index] / total)))
             elif total:
                 row.append(min(level.u, max(FLOOR, 0.5 / total)))
@@ -187,10 +203,15 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
     found = [[] for _spec in model.fields]
     shares = []
     done = pairs_seen = 0
+    patterns_of = {}
+    for pairs, _blocked in sessions:
+        for i, j in pairs:
+            if (i, j) not in patterns_of:
+                patterns_of[(i, j)] = pattern(model, records[i], records[j])
     for pairs, blocked in sessions:
         free = {i for i, spec in enumerate(model.fields) if spec.name not in set(blocked)}
         m, share, steps = _em_session(
-            model, records, pairs, u, m_start, free, iterations, tolerance
+            model, patterns_of, pairs, u, m_start, free, iterations, tolerance
         )
         done += steps
         pairs_seen += len(pairs)
@@ -212,4 +233,33 @@ def estimate(model, records, sessions, sample=200_000, iterations=50, seed=0, to
         iterations=done,
         pairs=pairs_seen,
         term_frequencies=count_terms(model, records),
+        prior=_prior(patterns_of.values(), m, u, len(records)),
     )
+
+
+def _prior(patterns, m, u, n, iterations=30):
+    """Lambda: the expected number of true pairs among every blocked pair
+    (all fields scored with the estimated m and u; true pairs blocking
+    misses are few) over all the pairs of ``n`` records, the share of true
+    pairs re-estimated until it settles. ``None`` without pairs."""
+    counts = Counter(patterns)
+    all_pairs = n * (n - 1) / 2
+    if not counts or all_pairs <= 0:
+        return None
+    ratios = {
+        levels: sum(
+            math.log(m[index][level]) - math.log(u[index][level])
+            for index, level in enumerate(levels)
+            if level is not None
+        )
+        for levels in counts
+    }
+    share = 0.1
+    for _ in range(iterations):
+        logit = math.log(share) - math.log(1 - share)
+        expected = sum(
+            count / (1 + math.exp(-max(-700, min(700, logit + ratios[levels]))))
+            for levels, count in counts.items()
+        )
+        share = min(1 - FLOOR, max(FLOOR, expected / sum(counts.values())))
+    return min(0.5, max(1e-12, expected / all_pairs))

@@ -8,6 +8,7 @@ the field rules' levels (``min_similarity``) read as "no fault", "one typo",
 blend of string distances.
 """
 
+import functools
 from itertools import permutations
 
 from rapidfuzz import fuzz
@@ -20,6 +21,7 @@ FAULT = 0.1
 TYPO, SLIP, INITIAL, MISSING, REPLACED = 1, 2, 3, 2, 5
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat: a batch compares the same words often
 def word_faults(a, b):
     """Faults between two name words: 0 the same, 1 a typo, 2 a worse slip,
     3 an initial for the name (a relative shares it), 5 another word."""
@@ -40,6 +42,18 @@ def word_faults(a, b):
     return REPLACED
 
 
+def _faults(a, b):
+    """Faults of two words as typed or as their formal names, whichever is
+    fewer: "Bob"/"Robert" agree, and "Joe"/"Joel" stays a typo although
+    "Joe" reads as "Joseph"."""
+    faults = word_faults(a, b)
+    if faults:
+        formal = canonical_given_name(a), canonical_given_name(b)
+        if formal != (a, b):
+            faults = min(faults, word_faults(*formal))
+    return faults
+
+
 def _alignment_faults(short, long_):
     """Fewest faults pairing each word of ``short`` with one of ``long_``
     (the extra words of ``long_`` are missing ones)."""
@@ -48,12 +62,12 @@ def _alignment_faults(short, long_):
         remaining = list(long_)
         total = 0
         for word in short:
-            best = min(remaining, key=lambda other, w=word: word_faults(w, other))
-            total += word_faults(word, best)
+            best = min(remaining, key=lambda other, w=word: _faults(w, other))
+            total += _faults(word, best)
             remaining.remove(best)
         return total + missing
     best = min(
-        sum(word_faults(w, o) for w, o in zip(short, chosen, strict=False))
+        sum(_faults(w, o) for w, o in zip(short, chosen, strict=False))
         for chosen in permutations(long_, len(short))
     )
     return best + missing
@@ -62,16 +76,20 @@ def _alignment_faults(short, long_):
 def name_faults(tokens_a, tokens_b):
     """Faults between two names, free of word order and nicknames; names
     typed glued or split ("Marieclaire", "Elk I") are compared whole too."""
-    a = tuple(canonical_given_name(t) for t in tokens_a)
-    b = tuple(canonical_given_name(t) for t in tokens_b)
-    if sorted(a) == sorted(b):
+    a, b = tuple(tokens_a), tuple(tokens_b)
+    return _name_faults(*sorted((a, b)))
+
+
+@functools.lru_cache(maxsize=65536)  # a name meets the same names again and again
+def _name_faults(a, b):
+    if sorted(map(canonical_given_name, a)) == sorted(map(canonical_given_name, b)):
         return 0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     faults = _alignment_faults(short, long_)
     if len(a) != len(b) or faults >= REPLACED:
         glued = max(
             fuzz.ratio("".join(sorted(a)), "".join(sorted(b))),
-            fuzz.ratio("".join(tokens_a), "".join(tokens_b)),
+            fuzz.ratio("".join(a), "".join(b)),
         )
         if glued >= 95:
             faults = min(faults, TYPO)
@@ -152,16 +170,17 @@ def city_similarity(a, b):
         return 0.0
     if a.city_key == b.city_key:
         return 1.0
-    similarity = JaroWinkler.similarity(a.city_key, b.city_key)
-    return similarity if similarity >= 0.85 else 0.0
+    # a space typed apart ("shoalhave nheads") is a typo like another
+    similarity = JaroWinkler.similarity(a.city_key.replace(" ", ""), b.city_key.replace(" ", ""))
+    return min(similarity, 0.99) if similarity >= 0.85 else 0.0
 
 
 def graded_locality_similarity(a, b):
     """Postal code and city as one field (they go together: counted apart,
     one place would count twice): 1 both agree (or the one both have), 0.85
-    one a typo away and the other agreeing, 0.6 only the city agrees (a code
-    mistyped beyond a slip, or absent on one side), else 0 (and 0 in
-    another country)."""
+    one a typo away and the other agreeing, 0.6 only one of them agrees (a
+    code mistyped beyond a slip, a suburb's name) or each is a typo away,
+    else 0 (and 0 in another country)."""
     zip_level = zip_similarity(a, b)
     city_level = city_similarity(a, b)
     if zip_level is None and city_level is None:
@@ -181,4 +200,6 @@ def graded_locality_similarity(a, b):
         return 0.6  # another city name for the same code (a suburb)
     if city_level == 1.0:
         return 0.6
+    if zip_level and city_level:
+        return 0.6  # a slip in the postal code and a typo in the city
     return 0.0

@@ -11,11 +11,18 @@ import math
 from dataclasses import dataclass, field
 
 from .comparators import FIELDS
+from .graded import REPLACED, name_faults
 
-# Defaults of the backends' thresholds (bits), tuned with
-# tests/bench/bench_identity_accuracy.py on the seeded field rules.
-DEFAULT_AUTO_THRESHOLD = 21.0
-DEFAULT_REVIEW_THRESHOLD = 20.0
+# The prior (lambda): the probability that two customers drawn at random are
+# one person, before anything is compared. One in 10,000: a base of 10,000
+# customers where each has one duplicate. Estimation (EM) gives the base's own.
+DEFAULT_PRIOR = 1e-4
+# Defaults of the backends' thresholds, on the match probability (the
+# posterior of the prior and the total weight, see Score.probability):
+# auto-link when a wrong link is one chance in a thousand; suggest from an
+# even chance. With the default prior: 23.3 and 13.3 bits.
+DEFAULT_AUTO_THRESHOLD = 0.999
+DEFAULT_REVIEW_THRESHOLD = 0.5
 
 OUTCOMES = ("agree", "close", "partial", "weak", "disagree")
 # Outcomes that count as evidence beyond the name, and fields that are names.
@@ -24,7 +31,12 @@ NAME_FIELDS = frozenset({"name"})
 # Term-frequency adjustment (bits): see term_adjustment().
 TERM_ADJUSTED = frozenset({"agree", "close"})
 TERM_MIN, TERM_MAX = -3.0, 1.0
-TERM_MIN_TOTAL, TERM_MAX_TOTAL = -4.0, 1.5
+TERM_MIN_TOTAL, TERM_MAX_TOTAL = -6.0, 1.5
+# Fields of one term (a street): its share is the chance two random
+# customers agree on it, set against the rule's u (how often the rule
+# expects random customers to agree): a base where every street is common
+# (a town) weighs a street agreement less than the rule says.
+SINGLE_TERM_FIELDS = frozenset({"street"})
 # Bits over the auto threshold from which a link is strong evidence.
 STRONG_MARGIN = 8.0
 
@@ -35,6 +47,7 @@ BLOCKED_UNCONFIRMED = "identifier_differs"
 BLOCKED_NAMES_DIFFER = "names_differ"
 BLOCKED_NAME_ONLY = "name_only"
 BLOCKED_NAME_WORD_DIFFERS = "name_word_differs"
+BLOCKED_RELATIVE = "relative"
 BLOCKED_REASONS = {
     BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
     BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
@@ -43,9 +56,12 @@ BLOCKED_REASONS = {
     BLOCKED_NAMES_DIFFER: "the names differ (household members share email, phone, address)",
     BLOCKED_NAME_ONLY: "nothing but the name agrees (namesakes are many)",
     BLOCKED_NAME_WORD_DIFFERS: "a word of the name differs (a relative at the same address?)",
+    BLOCKED_RELATIVE: "a word of the name and an email or phone differ (a relative)",
 }
 # Blocked pairs that are not even worth a suggestion.
-NEVER_SUGGESTED = frozenset({BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_NAME_ONLY})
+NEVER_SUGGESTED = frozenset(
+    {BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_RELATIVE, BLOCKED_NAME_ONLY}
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +74,34 @@ class Contribution:
     detail: str
 
 
+def probability(total, prior=DEFAULT_PRIOR):
+    """The match probability of a total weight of ``total`` bits given the
+    ``prior`` (lambda): ``1 / (1 + 2 ** -(total + log2(prior / (1 - prior))))``."""
+    bits = total + math.log2(prior / (1 - prior))
+    return 1 / (1 + 2 ** -max(-1000.0, min(1000.0, bits)))
+
+
+def bits_for(probability_, prior=DEFAULT_PRIOR):
+    """The total weight whose match probability is ``probability_``."""
+    p = min(1 - 1e-15, max(1e-15, probability_))
+    return math.log2(p / (1 - p)) - math.log2(prior / (1 - prior))
+
+
 @dataclass(frozen=True)
 class Score:
-    """A pair's total weight (bits), its contributions, and why an auto-link
-    is not allowed (``None`` when it is)."""
+    """A pair's total weight (bits), its contributions, why an auto-link is
+    not allowed (``None`` when it is), and the prior its match probability
+    starts from."""
 
     total: float
     contributions: tuple = ()
     blocked: str | None = None
+    prior: float = DEFAULT_PRIOR
+
+    @property
+    def probability(self):
+        """The estimated probability that the pair is one customer."""
+        return probability(self.total, self.prior)
 
     def explain(self):
         """Return the contributions as JSON-able dicts, heaviest first, then
@@ -118,14 +154,19 @@ class _FieldModel:
 class MatchModel:
     """Compares two :class:`~.record.IdentityRecord` with field rules."""
 
-    def __init__(self, fields):
+    def __init__(self, fields, prior=DEFAULT_PRIOR):
+        if not 0 < prior < 1:
+            raise ValueError(f"the prior must be in (0, 1), not {prior!r}")
         self.fields = tuple(fields)
+        self.prior = prior
 
     @classmethod
-    def from_rules(cls, rules):
+    def from_rules(cls, rules, prior=None):
         """Build a model from field-rule values: dicts with ``field``,
         ``comparator``, ``outcome``, ``min_similarity``, ``m_probability``,
-        ``u_probability`` and optionally ``active`` and ``sequence``.
+        ``u_probability`` and optionally ``active`` and ``sequence``;
+        ``prior``: the probability two random customers are one
+        (``DEFAULT_PRIOR`` if not given).
 
         One rule per (field, outcome); fields are scored in the order of
         their first rule's ``sequence``.
@@ -165,7 +206,7 @@ class MatchModel:
             )
             for name, spec in sorted(by_field.items(), key=lambda item: order[item[0]])
         ]
-        return cls(fields)
+        return cls(fields, DEFAULT_PRIOR if prior is None else prior)
 
     def score(self, a, b, frequencies=None):
         """Return the :class:`Score` of records ``a`` and ``b``.
@@ -206,7 +247,12 @@ class MatchModel:
                     detail += f", shared by {count} partners"
             if terms and level.outcome in TERM_ADJUSTED and frequencies:
                 shared = set(terms(a)) & set(terms(b))
-                adjustment = term_adjustment(spec.name, shared, frequencies)
+                adjustment = term_adjustment(
+                    spec.name,
+                    shared,
+                    frequencies,
+                    level.u if spec.name in SINGLE_TERM_FIELDS else None,
+                )
                 if adjustment:
                     weight += adjustment
                     detail += f", {'rare' if adjustment > 0 else 'common'} {adjustment:+.1f}"
@@ -215,26 +261,34 @@ class MatchModel:
             total=sum(c.weight for c in contributions),
             contributions=tuple(contributions),
             blocked=self._blocked(a, b, outcomes),
+            prior=self.prior,
         )
 
     @staticmethod
     def _blocked(a, b, outcomes):
         if bool(a.is_company) != bool(b.is_company):
             return BLOCKED_COMPANY_PERSON
+        identifiers = {outcomes.get("email"), outcomes.get("phone")}
+        # Household members: another first name, the same mailbox or phone
+        # (and street), or each their own. Two names of one company differ
+        # more freely. (An initial that fits, two slips: a name typed short
+        # or badly, not another word.)
+        person = not (a.is_company and b.is_company)
+        replaced = (
+            person
+            and outcomes.get("name") == "weak"
+            and name_faults(a.name_tokens, b.name_tokens) >= REPLACED
+        )
+        if (person and outcomes.get("name") == "disagree") or (replaced and "agree" in identifiers):
+            return BLOCKED_NAMES_DIFFER
+        if replaced and "disagree" in {*identifiers, outcomes.get("email_relay")}:
+            return BLOCKED_RELATIVE
         if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
             return BLOCKED_CONFLICTING_IDS
-        # Household members: another first name, the same mailbox or phone
-        # (and street). Two names of one company differ more freely.
-        identifiers = {outcomes.get("email"), outcomes.get("phone")}
-        if not (a.is_company and b.is_company):
-            if outcomes.get("name") == "disagree" or (
-                outcomes.get("name") == "weak" and "agree" in identifiers
-            ):
-                return BLOCKED_NAMES_DIFFER
-            if outcomes.get("name") == "weak":
-                # One word of the name replaced: a relative at the same
-                # address as likely as a name typed for another.
-                return BLOCKED_NAME_WORD_DIFFERS
+        if replaced:
+            # One word of the name replaced, nothing else to tell: a relative
+            # at the same address as likely as a name typed for another.
+            return BLOCKED_NAME_WORD_DIFFERS
         if "disagree" in identifiers and "agree" not in identifiers:
             return BLOCKED_UNCONFIRMED
         if not any(
@@ -244,13 +298,14 @@ class MatchModel:
         return None
 
 
-def term_adjustment(field_name, shared_terms, frequencies):
+def term_adjustment(field_name, shared_terms, frequencies, u=None):
     """Bits added to an agreement on ``field_name`` for the ``shared_terms``
     both records hold: ``log2(expected share / share of the term)`` per term
     (0 for a term as common as the average, negative for a common one), each
     term's within [``TERM_MIN``, ``TERM_MAX``], the sum within
     [``TERM_MIN_TOTAL``, ``TERM_MAX_TOTAL``]. Nothing without the field's
-    counts."""
+    counts. ``u``: the level's u, in place of the expected share (a field of
+    one term: see ``SINGLE_TERM_FIELDS``)."""
     base = frequencies.get(("tf", field_name))
     if not base or not shared_terms:
         return 0.0
@@ -260,21 +315,26 @@ def term_adjustment(field_name, shared_terms, frequencies):
     adjustment = 0.0
     for term in shared_terms:
         share = max(frequencies.get((f"tf:{field_name}", term), 0), 1) / total
+        if u is not None:  # one term: its share against the rule's u, not the mean
+            return min(TERM_MAX, max(TERM_MIN_TOTAL, math.log2(u / share)))
         adjustment += min(TERM_MAX, max(TERM_MIN, math.log2(expected / share)))
     return min(TERM_MAX_TOTAL, max(TERM_MIN_TOTAL, adjustment))
 
 
 def is_strong(score, auto_threshold=DEFAULT_AUTO_THRESHOLD):
     """Whether ``score`` links on strong evidence: an email or phone agrees,
-    or the total clears the auto threshold by ``STRONG_MARGIN`` bits. A link
-    on weaker evidence does not let the record's values attract further
-    links (no cascade) until a person confirms it or strong evidence comes."""
+    or the total clears the auto threshold (a match probability) by
+    ``STRONG_MARGIN`` bits. A link on weaker evidence does not let the
+    record's values attract further links (no cascade) until a person
+    confirms it or strong evidence comes."""
     agreed = {c.field for c in score.contributions if c.outcome == "agree" and c.weight > 0}
-    return bool(agreed & {"email", "phone"}) or score.total >= auto_threshold + STRONG_MARGIN
+    strong_from = bits_for(auto_threshold, score.prior) + STRONG_MARGIN
+    return bool(agreed & {"email", "phone"}) or score.total >= strong_from
 
 
 def decide(score, auto_threshold=DEFAULT_AUTO_THRESHOLD, review_threshold=DEFAULT_REVIEW_THRESHOLD):
-    """Return ``"link"``, ``"review"`` or ``"new"`` for ``score``.
+    """Return ``"link"``, ``"review"`` or ``"new"`` for ``score``; the
+    thresholds are match probabilities (``Score.probability``).
 
     "link" needs the auto threshold and nothing blocking; a blocked pair is
     at most "review". A company against a person, and two different names
@@ -283,8 +343,9 @@ def decide(score, auto_threshold=DEFAULT_AUTO_THRESHOLD, review_threshold=DEFAUL
     """
     if score.blocked in NEVER_SUGGESTED:
         return "new"
-    if score.total >= auto_threshold and not score.blocked:
+    chance = score.probability
+    if chance >= auto_threshold and not score.blocked:
         return "link"
-    if score.total >= review_threshold:
+    if chance >= review_threshold:
         return "review"
     return "new"

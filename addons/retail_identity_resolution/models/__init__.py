@@ -1,4 +1,5 @@
 from . import retail_identity_field_rule
+from . import retail_identity_field_rule_estimate
 from . import res_partner
 from . import retail_backend
 from . import retail_identity_decision

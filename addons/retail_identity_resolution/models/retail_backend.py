@@ -7,20 +7,21 @@ class RetailBackend(models.Model):
     _inherit = "retail.backend"
 
     identity_auto_threshold = fields.Float(
-        string="Auto-link from (score)",
-        digits=(6, 1),
+        string="Auto-link from (match probability)",
+        digits=(6, 4),
         default=DEFAULT_AUTO_THRESHOLD,
         required=True,
-        help="An incoming customer scoring at least this much against an existing one "
-        "is that customer (unless a company meets a person or strong identifiers "
-        "conflict). Scores are in bits: each field agreeing or not adds its weight.",
+        help="An incoming customer whose estimated probability of being an existing one "
+        "reaches this is that customer (unless a company meets a person or identifiers "
+        "conflict). The probability comes from the score (bits: each field agreeing or "
+        "not adds its weight) and the prior chance that two customers are one.",
     )
     identity_review_threshold = fields.Float(
-        string="Suggest from (score)",
-        digits=(6, 1),
+        string="Suggest from (match probability)",
+        digits=(6, 4),
         default=DEFAULT_REVIEW_THRESHOLD,
         required=True,
-        help="Between this score and the auto-link score, the customer is created "
+        help="Between this probability and the auto-link one, the customer is created "
         "separately and the pair is put in the review queue.",
     )
     identity_default_country_id = fields.Many2one(
@@ -43,6 +44,10 @@ class RetailBackend(models.Model):
     _identity_thresholds_check = models.Constraint(
         "CHECK(identity_review_threshold <= identity_auto_threshold)",
         "The review threshold cannot be above the auto-link threshold.",
+    )
+    _identity_probabilities_check = models.Constraint(
+        "CHECK(identity_review_threshold >= 0 AND identity_auto_threshold <= 1)",
+        "The identity thresholds are match probabilities, between 0 and 1.",
     )
 
     def _compute_identity_decision_count(self):

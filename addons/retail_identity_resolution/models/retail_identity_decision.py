@@ -58,8 +58,14 @@ class RetailIdentityDecision(models.Model):
     )
     candidate_count = fields.Integer(string="Candidates scored")
     score = fields.Float(digits=(6, 1), help="The best candidate's score, in bits.")
-    auto_threshold = fields.Float(string="Auto-link from", digits=(6, 1))
-    review_threshold = fields.Float(string="Suggest from", digits=(6, 1))
+    probability = fields.Float(
+        string="Match probability",
+        digits=(6, 4),
+        help="The estimated probability that the best candidate is the customer: the score "
+        "and the prior chance that two customers are one.",
+    )
+    auto_threshold = fields.Float(string="Auto-link from", digits=(6, 4))
+    review_threshold = fields.Float(string="Suggest from", digits=(6, 4))
     blocked = fields.Char(string="Auto-link blocked because")
     explanation = fields.Json(
         string="Explanation rows", help="The best candidate's field contributions."
@@ -98,9 +104,9 @@ class RetailIdentityDecision(models.Model):
             return self.env._("No existing customer shares an email, phone or address key.")
         values = {
             "candidate": self.matched_partner_id.display_name,
-            "score": f"{self.score:.1f}",
-            "auto": f"{self.auto_threshold:.1f}",
-            "review": f"{self.review_threshold:.1f}",
+            "score": f"{self.score:.1f} bits, p {self.probability:.4f}",
+            "auto": f"{self.auto_threshold:.4f}",
+            "review": f"{self.review_threshold:.4f}",
         }
         if self.decision == "link":
             return self.env._(
@@ -165,6 +171,7 @@ class RetailIdentityDecision(models.Model):
             "matched_partner_id": match.partner.id if match.partner else False,
             "candidate_count": match.candidate_count,
             "score": score.total if score else 0.0,
+            "probability": score.probability if score else 0.0,
             "auto_threshold": backend.identity_auto_threshold,
             "review_threshold": backend.identity_review_threshold,
             "explanation": score.explain() if score else [],

@@ -67,16 +67,16 @@ class RetailIdentityDedupRun(models.Model):
         help="The backend whose thresholds and job channel the run uses.",
     )
     auto_threshold = fields.Float(
-        string="Auto-link from (score)",
-        digits=(6, 1),
+        string="Auto-link from (match probability)",
+        digits=(6, 4),
         compute="_compute_thresholds",
         store=True,
         readonly=False,
         precompute=True,
     )
     review_threshold = fields.Float(
-        string="Suggest from (score)",
-        digits=(6, 1),
+        string="Suggest from (match probability)",
+        digits=(6, 4),
         compute="_compute_thresholds",
         store=True,
         readonly=False,

@@ -115,7 +115,8 @@ class RetailIdentityFieldRule(models.Model):
     @tools.ormcache()
     def _match_model(self):
         """Return the :class:`~..matching.scoring.MatchModel` of the active
-        rules, cached until a rule changes (it is immutable: share it)."""
+        rules and the prior, cached until a rule changes or estimation runs
+        (it is immutable: share it)."""
         rules = self.sudo().with_context(active_test=True).search([])
         return MatchModel.from_rules(
             [
@@ -129,5 +130,6 @@ class RetailIdentityFieldRule(models.Model):
                     "sequence": rule.sequence,
                 }
                 for rule in rules
-            ]
+            ],
+            prior=self._get_prior(),
         )

@@ -11,3 +11,5 @@ from . import test_merge_business_event
 from . import test_api_customers
 from . import test_order_flow_identity
 from . import test_graded_matching
+from . import test_probability
+from . import test_rule_estimation

@@ -15,7 +15,8 @@ from ..identity_match import (
 )
 from ..matching import Resolution, Score
 
-AUTO, REVIEW = 20.0, 10.0
+# Match probabilities (Score.probability: the default prior, 30 bits ~ 0.99999).
+AUTO, REVIEW = 0.999, 0.5
 
 
 class TestIdentityMatch(unittest.TestCase):

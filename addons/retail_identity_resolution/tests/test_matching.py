@@ -3,6 +3,7 @@ scores, their explanation, and the decisions they lead to, with the field
 rules the addon seeds (read from its data file)."""
 
 import json
+import math
 import unittest
 
 from odoo.tests import TransactionCase, tagged
@@ -168,12 +169,11 @@ class TestDecisions(unittest.TestCase):
 
     def test_thresholds_order_the_decisions(self):
         score = SEEDED.score(person(name="Ada Lovelace", zip="75002"), person(**ADA, ref=1))
-        self.assertLess(score.total, DEFAULT_AUTO_THRESHOLD)
-        self.assertEqual(decide(score, review_threshold=score.total), "review")
-        self.assertEqual(decide(score, auto_threshold=score.total), "link")
-        self.assertEqual(
-            decide(score, auto_threshold=99, review_threshold=score.total + 0.1), "new"
-        )
+        self.assertLess(score.probability, DEFAULT_AUTO_THRESHOLD)
+        self.assertEqual(decide(score, review_threshold=score.probability), "review")
+        self.assertEqual(decide(score, auto_threshold=score.probability), "link")
+        above = math.nextafter(score.probability, 2)
+        self.assertEqual(decide(score, auto_threshold=1.0, review_threshold=above), "new")
         self.assertLess(DEFAULT_REVIEW_THRESHOLD, DEFAULT_AUTO_THRESHOLD)
 
 

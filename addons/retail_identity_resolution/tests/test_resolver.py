@@ -282,9 +282,10 @@ class TestIdentityResolver(IdentityCase):
         total = sum(row["weight"] for row in decision.explanation)
         self.assertAlmostEqual(decision.score, total, delta=0.1)
         self.assertEqual(decision.auto_threshold, self.backend.identity_auto_threshold)
-        self.assertGreaterEqual(decision.score, decision.auto_threshold)
+        self.assertGreaterEqual(decision.probability, decision.auto_threshold)
+        self.assertGreater(decision.score, 0)
         fields_ = {row["field"] for row in decision.explanation}
-        self.assertLessEqual({"name", "phone", "email", "address"}, fields_)
+        self.assertLessEqual({"name", "phone", "email", "street"}, fields_)
         self.assertIn(existing.name, decision.summary)
         self.assertIn("auto-link threshold", decision.summary)
         self.assertIn("+33612345678", decision.explanation_html)
@@ -297,7 +298,7 @@ class TestIdentityResolver(IdentityCase):
 
     def test_a_thresholds_change_on_the_backend_changes_the_decision(self):
         existing = self.partner("Jean Martin", phone="+33 6 12 34 56 78")
-        self.backend.identity_auto_threshold = 99.0
+        self.backend.identity_auto_threshold = 1.0
         pos = self.resolve(first_name="Jean", last_name="Martin", phone="06 12 34 56 78")
         self.assertNotEqual(pos, existing)
         self.assertEqual(self.last_decision().decision, "review")
