@@ -31,8 +31,7 @@ class RetailInventoryImporter(models.AbstractModel):
         location = self._find_location(backend, level.location_code)
         Binding = self.env["retail.binding"]
         key = f"inventory/{location.id}/{level.sku}"
-        Binding._lock(backend, COUNT_MODEL, key)
-        binding = Binding._find(backend, COUNT_MODEL, key)
+        binding = Binding._claim(backend, COUNT_MODEL, key)
         counted_at = level.updated_at and level.updated_at.replace(tzinfo=None)
         if binding.external_updated_at and counted_at and counted_at <= binding.external_updated_at:
             return "ignored", self.env._(
@@ -44,7 +43,7 @@ class RetailInventoryImporter(models.AbstractModel):
                 applied=binding.external_updated_at,
             )
         before = self._apply_count(product, location, level.available)
-        Binding._bind(backend, product, key, level.updated_at, event)
+        Binding._bind(backend, product, key, level.updated_at, event, binding=binding)
         return "done", self.env._(
             "%(sku)s at %(location)s counted %(count)s (was %(before)s).",
             sku=level.sku,

@@ -21,9 +21,8 @@ class RetailOrderImporter(models.AbstractModel):
         """Apply canonical ``order`` from ``event``; return ``(state, reason)``."""
         backend = event.backend_id
         Binding = self.env["retail.binding"]
-        Binding._lock(backend, ORDER_MODEL, order.external_id)
-        binding = Binding._find(backend, ORDER_MODEL, order.external_id)
-        sale_order = binding._record() if binding else self.env[ORDER_MODEL]
+        binding = Binding._claim(backend, ORDER_MODEL, order.external_id)
+        sale_order = binding._record()
         if sale_order and binding.external_updated_at:
             applied = binding.external_updated_at
             incoming = order.updated_at.replace(tzinfo=None)
@@ -41,7 +40,9 @@ class RetailOrderImporter(models.AbstractModel):
         else:
             sale_order = self._create_order(event, order)
             reason = self.env._("Order %s created.", sale_order.name)
-        Binding._bind(backend, sale_order, order.external_id, order.updated_at, event)
+        Binding._bind(
+            backend, sale_order, order.external_id, order.updated_at, event, binding=binding
+        )
         sale_order.retail_last_event_id = event
         if sale_order.retail_hold_reason:
             reason = self.env._(

@@ -17,11 +17,14 @@ class RetailRefundImporter(models.AbstractModel):
     def _import(self, event, refund):
         backend = event.backend_id
         Binding = self.env["retail.binding"]
-        Binding._lock(backend, "retail.order.refund", refund.external_id)
+        claim = Binding._claim(backend, "retail.order.refund", refund.external_id)
         Refund = self.env["retail.order.refund"]
-        if Refund.search_count(
+        recorded = claim._record() or Refund.search(
             [("backend_id", "=", backend.id), ("external_id", "=", refund.external_id)], limit=1
-        ):
+        )
+        if recorded:
+            if not claim.res_id:  # recorded by Odoo's own refund export
+                Binding._bind(backend, recorded, refund.external_id, binding=claim)
             return "ignored", self.env._("Refund %s is already recorded.", refund.external_id)
         binding = Binding._find(backend, "sale.order", refund.order_external_id)
         order = binding._record() if binding else self.env["sale.order"]
@@ -59,6 +62,7 @@ class RetailRefundImporter(models.AbstractModel):
                 "event_id": event.id,
             }
         )
+        Binding._bind(backend, record, refund.external_id, binding=claim)
         outcome, reason = self._apply_credit_note(order, record, refund)
         # After the credit note: a return linked to this refund is checked against it.
         returned = self.env["retail.return.importer"]._import_from_refund(event, refund, record)

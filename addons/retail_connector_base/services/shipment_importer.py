@@ -25,13 +25,13 @@ class RetailShipmentImporter(models.AbstractModel):
     def _import(self, event, shipment):
         backend = event.backend_id
         Binding = self.env["retail.binding"]
-        Binding._lock(backend, PICKING_MODEL, shipment.external_id)
-        done = Binding._find(backend, PICKING_MODEL, shipment.external_id)
+        binding = Binding._claim(backend, PICKING_MODEL, shipment.external_id)
+        done = binding._record()
         if done:
             return "ignored", self.env._(
                 "Shipment %(shipment)s is already applied (%(picking)s).",
                 shipment=shipment.external_id,
-                picking=done._record().display_name,
+                picking=done.display_name,
             )
         order_binding = Binding._find(backend, "sale.order", shipment.order_external_id)
         order = order_binding._record() if order_binding else self.env["sale.order"]
@@ -55,7 +55,9 @@ class RetailShipmentImporter(models.AbstractModel):
         picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
         if picking.state != "done":
             raise PermanentError(self.env._("Delivery %s could not be validated.", picking.name))
-        Binding._bind(backend, picking, shipment.external_id, shipment.shipped_at, event)
+        Binding._bind(
+            backend, picking, shipment.external_id, shipment.shipped_at, event, binding=binding
+        )
         backorders = self.env[PICKING_MODEL].search([("backorder_id", "=", picking.id)])
         reason = self.env._(
             "Shipment %(shipment)s validated %(picking)s",

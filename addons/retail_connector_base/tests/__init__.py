@@ -24,3 +24,4 @@ from . import test_business_event_rabbitmq
 from . import test_order_flow
 from . import test_triage_assist
 from . import test_runbooks
+from . import test_binding_claim_race
