@@ -24,7 +24,9 @@ What it does
   counts (one of the SKUs, a quantity), shuffled together (the same sequence
   in both runs; ``--shape stock-first``: the counts first, then the orders)
   and POSTed to the backend's webhook URL over loopback by
-  ``--senders`` threads as fast as Odoo answers. Bounded in count and in time
+  ``--senders`` threads as fast as Odoo answers, each chunk of 200 signed
+  when the senders reach it (a burst signed up front would send its last
+  deliveries beyond the timestamp tolerance). Bounded in count and in time
   (``--timeout`` for the drain).
 * While the runner drains them, a sampler reads every ``--sample`` seconds
   how many events of each tier are still waiting (state ``queued``): the
@@ -65,9 +67,10 @@ TIERS = {"order": "realtime (orders)", "inventory": "batch (stock)"}
 
 
 def build_burst(rng, path, n_orders, n_stock, skus, shape="mixed"):
-    """``[(tier, request)]`` of the whole burst in sending order: ``mixed``
+    """``[(tier, payload)]`` of the whole burst in sending order: ``mixed``
     shuffles orders and counts together; ``stock-first`` sends the counts,
-    then the orders (they arrive behind a flood already queued)."""
+    then the orders (they arrive behind a flood already queued). Unsigned:
+    :class:`SignedBurst` signs them just before they are sent."""
     items = []
     for _n in range(n_orders):
         external_id = uuid.uuid4().hex[:12]
@@ -82,11 +85,33 @@ def build_burst(rng, path, n_orders, n_stock, skus, shape="mixed"):
     rng.shuffle(items)
     if shape == "stock-first":
         items.sort(key=lambda item: item[0] == "order")  # stable: each kind keeps its order
-    burst = []
-    for tier, payload in items:
-        body, headers = signed_delivery(payload, GENERIC_SECRET)
-        burst.append((tier, ("POST", path, body, headers)))
-    return burst
+    return items
+
+
+class SignedBurst:
+    """The requests of a burst, signed a chunk at a time when the senders
+    reach it: signing all of a large burst up front would date its last
+    deliveries minutes before they are sent, beyond the webhook's timestamp
+    tolerance (refused: 401). Each delivery is signed once, with its own
+    ``webhook-id``, so the ledger stays exact."""
+
+    def __init__(self, path, items, chunk=200):
+        self.path, self.items, self.chunk = path, items, chunk
+        self.signed = [None] * len(items)
+        self.lock = threading.Lock()
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        if self.signed[index] is None:
+            with self.lock:
+                if self.signed[index] is None:
+                    start = index - index % self.chunk
+                    for n in range(start, min(start + self.chunk, len(self.items))):
+                        body, headers = signed_delivery(self.items[n][1], GENERIC_SECRET)
+                        self.signed[n] = ("POST", self.path, body, headers)
+        return self.signed[index]
 
 
 def setup(server, n_skus, shared):
@@ -242,7 +267,7 @@ def check_run(label, server, backend_id, burst, answers):
         (f"{label}: every delivery answered 200 accepted", not bad, f"{len(bad)} not: {bad[:3]}")
     )
     sent = {}
-    for tier, _request in burst:
+    for tier, _payload in burst:
         sent[tier] = sent.get(tier, 0) + 1
     rows = query(
         dbname,
@@ -309,9 +334,7 @@ def run(label, args, channels, shared):
             )
             sampler = BacklogSampler(dbname, backend_id, args.sample)
             sampler.start()
-            answers, send_wall, _cpu = send_all(
-                server.port, [request for _tier, request in burst], args.senders
-            )
+            answers, send_wall, _cpu = send_all(server.port, SignedBurst(path, burst), args.senders)
             print(f"== {label}: delivered in {send_wall:.1f}s ({len(burst) / send_wall:.0f}/s)")
             drained = wait_drained(dbname, backend_id, len(burst), args.timeout)
             sampler.stopped.set()
