@@ -1,4 +1,4 @@
-.PHONY: demo test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-peak bench-growth bench-identity bench-identity-accuracy up
+.PHONY: demo test test-faults test-faults-heavy lint bench bench-import bench-events bench-api bench-api-framework bench-peak bench-growth bench-stock-counts bench-identity bench-identity-accuracy up
 
 # The whole suite on this machine: fresh database, every addon's tests, end-to-end tests.
 test:
@@ -47,6 +47,11 @@ bench-peak:
 # ms/order and queries/order of the import with 1k, 10k and 100k existing orders and customers.
 bench-growth:
 	bash tests/bench/run.sh growth $(ARGS)
+
+# ms and queries per stock count: the batch (queued counts applied by one job) against
+# one count per job, in the same run.
+bench-stock-counts:
+	bash tests/bench/run.sh stock-counts $(ARGS)
 
 # Resolving one customer against 1,000 and 1,000,000 partners; batch deduplication of 100,000.
 bench-identity:

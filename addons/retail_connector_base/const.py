@@ -36,6 +36,9 @@ DEFAULT_RAW_BODY_RETENTION_DAYS = 30
 
 # Priority of event processing jobs (queue_job: lower runs first).
 EVENT_JOB_PRIORITY = 5
+# Stock counts of one backend applied together by one event's job: that
+# event's and the ones queued behind it (retail.inventory.batch).
+INVENTORY_BATCH_SIZE = 50
 
 # Standard Webhooks (https://www.standardwebhooks.com): tolerated clock skew.
 STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 5 * 60

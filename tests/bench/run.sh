@@ -3,7 +3,7 @@
 # tests/run.sh's, then one benchmark script, which prints its figures beside a
 # baseline measured in the same run.
 #
-#   bash tests/bench/run.sh [webhook|import|identity|events|api|api-framework|peak|growth] [arguments of the Python script]
+#   bash tests/bench/run.sh [webhook|import|identity|events|api|api-framework|peak|growth|stock-counts] [arguments of the Python script]
 #
 # Settings: see tests/support/prepare.sh; RETAIL_BENCH_DB (retail_bench: its own
 # database, so a test run going on at the same time keeps retail_test);
@@ -19,7 +19,8 @@ case "${1:-webhook}" in
   api-framework) module=tests.bench.bench_api_framework ;;
   peak) module=tests.bench.bench_peak ;;
   growth) module=tests.bench.bench_growth ;;
-  *) echo "usage: $0 [webhook|import|identity|events|api|api-framework|peak|growth] [arguments]" >&2; exit 2 ;;
+  stock-counts) module=tests.bench.bench_stock_counts ;;
+  *) echo "usage: $0 [webhook|import|identity|events|api|api-framework|peak|growth|stock-counts] [arguments]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
 source tests/support/prepare.sh

@@ -170,6 +170,18 @@ class RetailEvent(models.Model):
 
         :return: ``(state, reason)`` with state ``done`` or ``ignored``
         """
+        canonical = self._get_canonical()
+        # Business events caused here are the channel's own (echo marking).
+        return self.with_context(retail_source_backend_id=self.backend_id.id)._apply_canonical(
+            canonical
+        )
+
+    def _get_canonical(self):
+        """The stored payload translated by the channel adapter.
+
+        :raise PermanentError: when it can't be (purged, not JSON, invalid)
+        """
+        self.ensure_one()
         if self.body_purged:
             raise PermanentError("the raw body was purged; the event can't be processed")
         try:
@@ -177,11 +189,7 @@ class RetailEvent(models.Model):
         except (TypeError, ValueError) as exc:
             raise PermanentError(f"the stored body is not JSON ({exc})") from None
         adapter = self.backend_id._get_adapter()
-        canonical = adapter.to_canonical(self.topic, payload, self.headers or {})
-        # Business events caused here are the channel's own (echo marking).
-        return self.with_context(retail_source_backend_id=self.backend_id.id)._apply_canonical(
-            canonical
-        )
+        return adapter.to_canonical(self.topic, payload, self.headers or {})
 
     def _apply_canonical(self, canonical):
         """Write ``canonical`` data to Odoo's business objects.
@@ -202,7 +210,7 @@ class RetailEvent(models.Model):
         if isinstance(canonical, schemas.Shipment):
             return self.env["retail.shipment.importer"]._import(self, canonical)
         if isinstance(canonical, schemas.InventoryLevel):
-            return self.env["retail.inventory.importer"]._import(self, canonical)
+            return self.env["retail.inventory.batch"]._import(self, canonical)
         return "ignored", self.env._("No importer handles topic %s.", self.topic)
 
     def _reimport(self):

@@ -53,7 +53,8 @@ class RetailProcessingMixin(models.AbstractModel):
         with its ``state`` as locked and the ``time.monotonic()`` start.
 
         On failure the savepoint undoes the work, the outcome is recorded by
-        :meth:`_record_failure` and raised for queue_job.
+        :meth:`_record_failure` and raised for queue_job (unless another job
+        finished the unit meanwhile: then nothing is left to do).
 
         :return: what ``work`` returns (the job's result)
         """
@@ -63,16 +64,23 @@ class RetailProcessingMixin(models.AbstractModel):
             with self.env.cr.savepoint():
                 return work(self._lock_for_processing(), started)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a record
-            self._record_failure(exc, started)
+            return self._record_failure(exc, started)
 
     def _lock_for_processing(self):
-        """Lock the unit's row for this transaction; return its state."""
+        """Lock the unit's row for this transaction; return its state.
+
+        When another job changed the unit after this transaction's snapshot
+        (it finished it: a batch, a duplicate job), PostgreSQL refuses the
+        lock (40001): expected, so not logged as a bad query; the failure
+        path then sees the unit finished and ends this job quietly.
+        """
         self.env.cr.execute(
             SQL(
                 "SELECT state FROM %s WHERE id = %s FOR NO KEY UPDATE",
                 SQL.identifier(self._table),
                 self.id,
-            )
+            ),
+            log_exceptions=False,
         )
         self.invalidate_recordset(["state"])
         return self.env.cr.fetchone()[0]
@@ -91,7 +99,14 @@ class RetailProcessingMixin(models.AbstractModel):
         outcome = self._get_retry_policy().decide(exc, self.attempts + 1, self.env._)
         state = self._processing_retry_state if outcome.retry else outcome.kind
         values = {"state": state, "attempts": outcome.attempts, "error": outcome.message}
-        self._write_outcome(values | self._get_failure_values(started))
+        if not self._write_outcome(values | self._get_failure_values(started)):
+            _logger.info(
+                "%s %s was finished by another job meanwhile (%s)",
+                self._name,
+                self.id,
+                outcome.message,
+            )
+            return f"Finished by another job meanwhile ({outcome.message})."
         _logger.info("%s %s: %s (%s ms)", self._name, self.id, outcome.message, elapsed_ms(started))
         if outcome.retry:
             raise RetryableJobError(outcome.message, seconds=outcome.retry_after) from exc
@@ -104,12 +119,15 @@ class RetailProcessingMixin(models.AbstractModel):
 
     def _write_outcome(self, values):
         """Record an outcome that must survive the job's rollback, from a
-        cursor of its own, unless another job finished the unit meanwhile."""
+        cursor of its own, unless another job finished the unit meanwhile;
+        return whether it was recorded."""
         with self.env.registry.cursor() as cr:
             unit = self.with_env(self.env(cr=cr)).sudo()
-            if unit.state not in self._processing_final_states:
+            written = unit.state not in self._processing_final_states
+            if written:
                 unit.write(values)
         self.invalidate_recordset()
+        return written
 
     def _get_retry_policy(self):
         """The unit's retry policy: its backend's ``max_attempts`` and the

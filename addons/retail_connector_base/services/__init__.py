@@ -14,6 +14,7 @@ from . import stock_change_notifier
 from . import stock_resync
 from . import shipment_importer
 from . import inventory_importer
+from . import inventory_batch
 from . import business_event_payloads
 from . import api_customer_lookup
 from . import api_orders

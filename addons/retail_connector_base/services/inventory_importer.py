@@ -1,9 +1,23 @@
+from typing import NamedTuple
+
 from odoo import api, models
 
 from ..exceptions import PermanentError
 
 # Bindings of applied counts: (backend, this model, "inventory/<location id>/<sku>").
 COUNT_MODEL = "product.product"
+
+
+class Count(NamedTuple):
+    """A count checked and ready to apply (:meth:`RetailInventoryImporter._prepare`)."""
+
+    event: object  # the retail.event
+    level: object  # the canonical InventoryLevel
+    product: object
+    location: object
+    key: str  # the binding's external id
+    binding: object  # claimed: locked for this transaction
+    counted_at: object  # naive UTC datetime, or None
 
 
 class RetailInventoryImporter(models.AbstractModel):
@@ -21,6 +35,17 @@ class RetailInventoryImporter(models.AbstractModel):
 
     @api.model
     def _import(self, event, level):
+        """Apply one count; return ``(state, reason)``."""
+        return self._apply_counts([self._prepare(event, level)])[0]
+
+    @api.model
+    def _prepare(self, event, level, claims=None):
+        """Check one count and claim its binding; return it as a :class:`Count`.
+
+        :param claims: the bindings claimed so far by key, shared by the counts
+            of one batch (a key is claimed once)
+        :raise PermanentError: for a count that can't be applied
+        """
         backend = event.backend_id
         if level.available < 0:
             raise PermanentError(
@@ -29,28 +54,81 @@ class RetailInventoryImporter(models.AbstractModel):
             )
         product = self._find_product(backend, level.sku)
         location = self._find_location(backend, level.location_code)
-        Binding = self.env["retail.binding"]
         key = f"inventory/{location.id}/{level.sku}"
-        binding = Binding._claim(backend, COUNT_MODEL, key)
+        claims = {} if claims is None else claims
+        if key not in claims:
+            claims[key] = self.env["retail.binding"]._claim(backend, COUNT_MODEL, key)
         counted_at = level.updated_at and level.updated_at.replace(tzinfo=None)
-        if binding.external_updated_at and counted_at and counted_at <= binding.external_updated_at:
-            return "ignored", self.env._(
-                "Count of %(sku)s at %(location)s from %(at)s is older than the one applied "
-                "(%(applied)s).",
-                sku=level.sku,
-                location=location.complete_name,
-                at=counted_at,
-                applied=binding.external_updated_at,
-            )
-        before = self._apply_count(product, location, level.available)
-        Binding._bind(backend, product, key, level.updated_at, event, binding=binding)
-        return "done", self.env._(
-            "%(sku)s at %(location)s counted %(count)s (was %(before)s).",
-            sku=level.sku,
-            location=location.complete_name,
-            count=level.available,
-            before=before,
+        return Count(event, level, product, location, key, claims[key], counted_at)
+
+    @api.model
+    def _apply_counts(self, counts):
+        """Apply ``counts`` (of one backend, prepared, in arrival order)
+        together; return the ``(state, reason)`` of each.
+
+        As if applied one after the other: a count older than the last one
+        applied for its SKU and location (before or earlier in ``counts``) is
+        ignored; of several counts of one SKU and location the last one is
+        applied, the earlier ones are done and say which count replaced them.
+        The quantities are applied in one inventory adjustment.
+        """
+        outcomes = [None] * len(counts)
+        applied_at, last = {}, {}
+        for index, count in enumerate(counts):
+            previous = applied_at.get(count.key, count.binding.external_updated_at)
+            if previous and count.counted_at and count.counted_at <= previous:
+                outcomes[index] = (
+                    "ignored",
+                    self.env._(
+                        "Count of %(sku)s at %(location)s from %(at)s is older than the one "
+                        "applied (%(applied)s).",
+                        sku=count.level.sku,
+                        location=count.location.complete_name,
+                        at=count.counted_at,
+                        applied=previous,
+                    ),
+                )
+                continue
+            if count.key in last:
+                earlier = counts[last[count.key]]
+                outcomes[last[count.key]] = (
+                    "done",
+                    self.env._(
+                        "%(sku)s at %(location)s counted %(count)s, replaced by the later count "
+                        "of event %(event)s applied with it.",
+                        sku=earlier.level.sku,
+                        location=earlier.location.complete_name,
+                        count=earlier.level.available,
+                        event=count.event.id,
+                    ),
+                )
+            last[count.key] = index
+            applied_at[count.key] = count.counted_at
+        final = [counts[index] for index in last.values()]
+        befores = self._apply_levels(
+            [(count.product, count.location, count.level.available) for count in final]
         )
+        Binding = self.env["retail.binding"]
+        for count, before in zip(final, befores, strict=True):
+            Binding._bind(
+                count.event.backend_id,
+                count.product,
+                count.key,
+                count.level.updated_at,
+                count.event,
+                binding=count.binding,
+            )
+            outcomes[last[count.key]] = (
+                "done",
+                self.env._(
+                    "%(sku)s at %(location)s counted %(count)s (was %(before)s).",
+                    sku=count.level.sku,
+                    location=count.location.complete_name,
+                    count=count.level.available,
+                    before=before,
+                ),
+            )
+        return outcomes
 
     @api.model
     def _find_product(self, backend, sku):
@@ -113,25 +191,53 @@ class RetailInventoryImporter(models.AbstractModel):
         return warehouse.lot_stock_id
 
     @api.model
-    def _apply_count(self, product, location, counted):
-        """Apply ``counted`` as the quantity of ``product`` at ``location``
-        (its quants in packages included) with an inventory adjustment;
-        return the quantity before."""
+    def _apply_levels(self, levels):
+        """Apply each ``(product, location, counted)`` of ``levels`` (one per
+        product and location) as the quantity of the product at the location
+        (its quants in packages, lots or owned by others left as they are),
+        with one inventory adjustment; return the quantities before."""
+        if not levels:
+            return []
         # Flagged: a count of one SKU leaves the location's inventory date
         # alone (see stock.location.write).
         Quant = self.env["stock.quant"].sudo().with_context(retail_inventory_count=True)
-        quants = Quant._gather(product, location, strict=True)
-        before = sum(quants.mapped("quantity"))
-        loose = quants.filtered(lambda q: not q.lot_id and not q.package_id and not q.owner_id)
-        target = counted - (before - sum(loose.mapped("quantity")))
-        if product.uom_id.compare(before, counted) == 0:
-            return before
-        quant = loose[:1] or Quant.with_context(inventory_mode=True).create(
-            {"product_id": product.id, "location_id": location.id}
-        )
-        quant.with_context(inventory_mode=True).inventory_quantity = target
-        if quant.action_apply_inventory():
+        loose = {}  # (product, location): its quants without lot, package or owner
+        for quant in Quant.search(
+            [
+                ("product_id", "in", [product.id for product, _loc, _n in levels]),
+                ("location_id", "in", [location.id for _p, location, _n in levels]),
+                ("lot_id", "=", False),
+                ("package_id", "=", False),
+                ("owner_id", "=", False),
+            ],
+            order="id",
+        ):
+            pair = (quant.product_id, quant.location_id)
+            loose[pair] = loose.get(pair, Quant.browse()) | quant
+        befores, targets, missing = [], [], []
+        for product, location, counted in levels:
+            quants = loose.get((product, location), Quant.browse())
+            before = sum(quants.mapped("quantity"))
+            befores.append(before)
+            if product.uom_id.compare(before, counted) == 0:
+                continue
+            if quants:
+                targets.append((quants[:1], counted - before + quants[:1].quantity))
+            else:
+                missing.append((product, location, counted))
+        if missing:
+            created = Quant.with_context(inventory_mode=True).create(
+                [{"product_id": p.id, "location_id": loc.id} for p, loc, _n in missing]
+            )
+            targets += [
+                (quant, counted) for quant, (_p, _l, counted) in zip(created, missing, strict=True)
+            ]
+        quants = Quant.browse()
+        for quant, target in targets:
+            quant.with_context(inventory_mode=True).inventory_quantity = target
+            quants |= quant
+        if quants and quants.action_apply_inventory():
             # A conflict (stock moved since the count was set): the newest count wins.
-            quant._apply_inventory()
-            quant.inventory_quantity_set = False
-        return before
+            quants._apply_inventory()
+            quants.inventory_quantity_set = False
+        return befores
