@@ -37,6 +37,11 @@ TERM_MIN_TOTAL, TERM_MAX_TOTAL = -6.0, 1.5
 # expects random customers to agree): a base where every street is common
 # (a town) weighs a street agreement less than the rule says.
 SINGLE_TERM_FIELDS = frozenset({"street"})
+# Fields that say where (a postal code and a city, or the locality that is
+# both), and the parts of an address within one: in another place, these
+# disagree because the place does (see _moved).
+PLACE_FIELDS = ("locality", "zip", "city")
+PLACED_FIELDS = frozenset({"house", "street"})
 # Bits over the auto threshold from which a link is strong evidence.
 STRONG_MARGIN = 8.0
 
@@ -257,6 +262,7 @@ class MatchModel:
                     weight += adjustment
                     detail += f", {'rare' if adjustment > 0 else 'common'} {adjustment:+.1f}"
             contributions.append(Contribution(spec.name, level.outcome, weight, detail))
+        contributions = _moved(contributions, outcomes)
         return Score(
             total=sum(c.weight for c in contributions),
             contributions=tuple(contributions),
@@ -296,6 +302,21 @@ class MatchModel:
         ):
             return BLOCKED_NAME_ONLY
         return None
+
+
+def _moved(contributions, outcomes):
+    """Another town: the street and house number differ because the place
+    does (a move), not once more. Their disagreement is counted in the
+    locality's (``PLACE_FIELDS``): fields compared apart are not independent
+    there, and three penalties for one move would sink an email that agrees."""
+    if not any(outcomes.get(name) == "disagree" for name in PLACE_FIELDS):
+        return contributions
+    return [
+        Contribution(c.field, c.outcome, 0.0, f"{c.detail}, in another place")
+        if c.field in PLACED_FIELDS and c.outcome == "disagree"
+        else c
+        for c in contributions
+    ]
 
 
 def term_adjustment(field_name, shared_terms, frequencies, u=None):
