@@ -53,6 +53,7 @@ BLOCKED_NAMES_DIFFER = "names_differ"
 BLOCKED_NAME_ONLY = "name_only"
 BLOCKED_NAME_WORD_DIFFERS = "name_word_differs"
 BLOCKED_RELATIVE = "relative"
+BLOCKED_NEIGHBOUR = "neighbour"
 BLOCKED_REASONS = {
     BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
     BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
@@ -62,10 +63,17 @@ BLOCKED_REASONS = {
     BLOCKED_NAME_ONLY: "nothing but the name agrees (namesakes are many)",
     BLOCKED_NAME_WORD_DIFFERS: "a word of the name differs (a relative at the same address?)",
     BLOCKED_RELATIVE: "a word of the name and an email or phone differ (a relative)",
+    BLOCKED_NEIGHBOUR: "a word of the name and the house number differ (a neighbour)",
 }
 # Blocked pairs that are not even worth a suggestion.
 NEVER_SUGGESTED = frozenset(
-    {BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_RELATIVE, BLOCKED_NAME_ONLY}
+    {
+        BLOCKED_COMPANY_PERSON,
+        BLOCKED_NAMES_DIFFER,
+        BLOCKED_RELATIVE,
+        BLOCKED_NAME_ONLY,
+        BLOCKED_NEIGHBOUR,
+    }
 )
 
 
@@ -289,6 +297,10 @@ class MatchModel:
             return BLOCKED_NAMES_DIFFER
         if replaced and "disagree" in {*identifiers, outcomes.get("email_relay")}:
             return BLOCKED_RELATIVE
+        if replaced and outcomes.get("house") == "disagree":
+            # Another word of the name behind another door: someone else in
+            # the street (namesakes of a common surname), not worth asking.
+            return BLOCKED_NEIGHBOUR
         if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
             return BLOCKED_CONFLICTING_IDS
         if replaced:

@@ -25,6 +25,7 @@ from ..matching.scoring import (
     BLOCKED_NAME_ONLY,
     BLOCKED_NAME_WORD_DIFFERS,
     BLOCKED_NAMES_DIFFER,
+    BLOCKED_NEIGHBOUR,
     BLOCKED_RELATIVE,
     term_adjustment,
 )
@@ -286,6 +287,19 @@ class TestGuards(unittest.TestCase):
             au(name="Ada Lovelace", email="ada@example.org"),
         )
         self.assertTrue(is_strong(with_email))
+
+    def test_another_name_word_behind_another_door_is_not_asked(self):
+        # the same street, a shared surname, another house number: a neighbour
+        a = au(name="Pierre Martin", street="56 rue de la Paix", zip="75002", city="Paris")
+        b = au(name="Frédéric Martin", street="129 rue de la Paix", zip="75002", city="Paris")
+        score = GRADED.score(a, b)
+        self.assertEqual(score.blocked, BLOCKED_NEIGHBOUR)
+        self.assertEqual(decide(score, 0, 0), "new")
+        # behind the same door it is still asked (a relative, or a name typed for another)
+        same_door = au(name="Frédéric Martin", street="56 rue de la Paix", zip="75002")
+        score = GRADED.score(a, same_door)
+        self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
+        self.assertEqual(decide(score, 0.999, 0.5), "review")
 
     def test_household_members_stay_apart(self):
         home = {"street": "12 High St", "zip": "2000", "city": "Sydney", "phone": "0298765432"}
