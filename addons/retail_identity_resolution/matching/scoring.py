@@ -318,14 +318,15 @@ class MatchModel:
 
 def _moved(contributions, outcomes):
     """Another town: the street and house number differ because the place
-    does (a move), not once more. Their disagreement is counted in the
-    locality's (``PLACE_FIELDS``): fields compared apart are not independent
-    there, and three penalties for one move would sink an email that agrees."""
+    does (a move), not once more. Their disagreement (any level that weighs
+    against) is counted in the locality's (``PLACE_FIELDS``): fields compared
+    apart are not independent there, and three penalties for one move would
+    sink an email that agrees. What agrees still counts."""
     if not any(outcomes.get(name) == "disagree" for name in PLACE_FIELDS):
         return contributions
     return [
         Contribution(c.field, c.outcome, 0.0, f"{c.detail}, in another place")
-        if c.field in PLACED_FIELDS and c.outcome == "disagree"
+        if c.field in PLACED_FIELDS and c.weight < 0
         else c
         for c in contributions
     ]
