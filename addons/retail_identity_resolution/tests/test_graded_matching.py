@@ -301,6 +301,19 @@ class TestGuards(unittest.TestCase):
         self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
         self.assertEqual(decide(score, 0.999, 0.5), "review")
 
+    def test_another_word_and_a_typo_at_the_same_door_is_asked(self):
+        home = {"street": "23 Smeaton Circuit", "zip": "2020", "city": "Greensborough"}
+        a = au(name="Hannah Mason", **home)
+        b = au(name="Sophie Masojn", **home)  # another first name, a typo in the surname
+        score = GRADED.score(a, b)
+        self.assertEqual(outcome(score, "name"), "weak")
+        self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
+        self.assertEqual(decide(score), "review")
+        # no word in common: another person, never asked
+        other = GRADED.score(a, au(name="Sophie Jones", **home))
+        self.assertEqual(other.blocked, BLOCKED_NAMES_DIFFER)
+        self.assertEqual(decide(other, 0, 0), "new")
+
     def test_household_members_stay_apart(self):
         home = {"street": "12 High St", "zip": "2000", "city": "Sydney", "phone": "0298765432"}
         score = GRADED.score(au(name="Marie Dupont", **home), au(name="Pierre Dupont", **home))
