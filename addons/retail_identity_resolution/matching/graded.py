@@ -133,14 +133,64 @@ def street_similarity(a, b):
     return best
 
 
+# Two address lines agree from this similarity on (a typo or two).
+SAME_LINE = 0.9
+# Words of a second address line that name no place: a flat, a floor or a
+# building anyone on the street may live in ("Apt 4", "2e étage", "Bât. B").
+PREMISES_DESIGNATORS = frozenset(
+    {
+        "apt", "appt", "app", "appartement", "apartment", "flat", "flt", "unit", "suite",
+        "ste", "room", "etage", "floor", "flr", "level", "lvl", "bat", "batiment", "bldg",
+        "building", "block", "blk", "stock", "lot", "wohnung", "piso", "porte", "door",
+        "escalier", "esc", "rdc", "box", "bp", "cedex",
+    }
+)  # fmt: skip
+
+
+def named_premises(line):
+    """Whether an address line names a place (a building, an estate, a
+    hostel: a word of four letters or more that is not a flat, floor or
+    building designator)."""
+    return any(
+        len(word) >= 4 and word.isalpha() and word not in PREMISES_DESIGNATORS
+        for word in line.split()
+    )
+
+
+def same_premises(a, b):
+    """Whether both records have two address lines and both agree (in either
+    order), the second one naming a place: the same street and the same
+    building, estate or hostel, so a house number typed otherwise is a slip,
+    not another door. A flat or floor alone ("Apt 4") tells nothing: many
+    on a street have one."""
+    if not (a.street_key and a.street2_key and b.street_key and b.street2_key):
+        return False
+    if not named_premises(a.street2_key):
+        return False
+    for first, second in (
+        (b.street_key, b.street2_key),
+        (b.street2_key, b.street_key),
+    ):
+        if (
+            _street_pair_similarity(a.street_key, first) >= SAME_LINE
+            and _street_pair_similarity(a.street2_key, second) >= SAME_LINE
+        ):
+            return True
+    return False
+
+
 def house_similarity(a, b):
-    """1 the same number, 0.8 a slip ("26"/"62", "530"/"53"), else 0."""
+    """1 the same number, 0.8 a slip ("26"/"62", "530"/"53") or another
+    number in the same premises (both address lines agree: see
+    :func:`same_premises`), else 0."""
     if not a.house_number or not b.house_number:
         return None
     if a.house_number == b.house_number:
         return 1.0
     x, y = a.house_number, b.house_number
     if DamerauLevenshtein.distance(x, y) <= 1 or x.startswith(y) or y.startswith(x):
+        return 0.8
+    if same_premises(a, b):
         return 0.8
     return 0.0
 

@@ -37,6 +37,11 @@ TERM_MIN_TOTAL, TERM_MAX_TOTAL = -6.0, 1.5
 # expects random customers to agree): a base where every street is common
 # (a town) weighs a street agreement less than the rule says.
 SINGLE_TERM_FIELDS = frozenset({"street"})
+# Fields that say where (a postal code and a city, or the locality that is
+# both), and the parts of an address within one: in another place, these
+# disagree because the place does (see _moved).
+PLACE_FIELDS = ("locality", "zip", "city")
+PLACED_FIELDS = frozenset({"house", "street"})
 # Bits over the auto threshold from which a link is strong evidence.
 STRONG_MARGIN = 8.0
 
@@ -48,6 +53,7 @@ BLOCKED_NAMES_DIFFER = "names_differ"
 BLOCKED_NAME_ONLY = "name_only"
 BLOCKED_NAME_WORD_DIFFERS = "name_word_differs"
 BLOCKED_RELATIVE = "relative"
+BLOCKED_NEIGHBOUR = "neighbour"
 BLOCKED_REASONS = {
     BLOCKED_COMPANY_PERSON: "a company and a person are never the same customer",
     BLOCKED_CONFLICTING_IDS: "both the emails and the phones differ",
@@ -57,10 +63,17 @@ BLOCKED_REASONS = {
     BLOCKED_NAME_ONLY: "nothing but the name agrees (namesakes are many)",
     BLOCKED_NAME_WORD_DIFFERS: "a word of the name differs (a relative at the same address?)",
     BLOCKED_RELATIVE: "a word of the name and an email or phone differ (a relative)",
+    BLOCKED_NEIGHBOUR: "a word of the name and the house number differ (a neighbour)",
 }
 # Blocked pairs that are not even worth a suggestion.
 NEVER_SUGGESTED = frozenset(
-    {BLOCKED_COMPANY_PERSON, BLOCKED_NAMES_DIFFER, BLOCKED_RELATIVE, BLOCKED_NAME_ONLY}
+    {
+        BLOCKED_COMPANY_PERSON,
+        BLOCKED_NAMES_DIFFER,
+        BLOCKED_RELATIVE,
+        BLOCKED_NAME_ONLY,
+        BLOCKED_NEIGHBOUR,
+    }
 )
 
 
@@ -257,6 +270,7 @@ class MatchModel:
                     weight += adjustment
                     detail += f", {'rare' if adjustment > 0 else 'common'} {adjustment:+.1f}"
             contributions.append(Contribution(spec.name, level.outcome, weight, detail))
+        contributions = _moved(contributions, outcomes)
         return Score(
             total=sum(c.weight for c in contributions),
             contributions=tuple(contributions),
@@ -283,6 +297,10 @@ class MatchModel:
             return BLOCKED_NAMES_DIFFER
         if replaced and "disagree" in {*identifiers, outcomes.get("email_relay")}:
             return BLOCKED_RELATIVE
+        if replaced and outcomes.get("house") == "disagree":
+            # Another word of the name behind another door: someone else in
+            # the street (namesakes of a common surname), not worth asking.
+            return BLOCKED_NEIGHBOUR
         if outcomes.get("email") == "disagree" and outcomes.get("phone") == "disagree":
             return BLOCKED_CONFLICTING_IDS
         if replaced:
@@ -296,6 +314,22 @@ class MatchModel:
         ):
             return BLOCKED_NAME_ONLY
         return None
+
+
+def _moved(contributions, outcomes):
+    """Another town: the street and house number differ because the place
+    does (a move), not once more. Their disagreement (any level that weighs
+    against) is counted in the locality's (``PLACE_FIELDS``): fields compared
+    apart are not independent there, and three penalties for one move would
+    sink an email that agrees. What agrees still counts."""
+    if not any(outcomes.get(name) == "disagree" for name in PLACE_FIELDS):
+        return contributions
+    return [
+        Contribution(c.field, c.outcome, 0.0, f"{c.detail}, in another place")
+        if c.field in PLACED_FIELDS and c.weight < 0
+        else c
+        for c in contributions
+    ]
 
 
 def term_adjustment(field_name, shared_terms, frequencies, u=None):

@@ -25,6 +25,7 @@ from ..matching.scoring import (
     BLOCKED_NAME_ONLY,
     BLOCKED_NAME_WORD_DIFFERS,
     BLOCKED_NAMES_DIFFER,
+    BLOCKED_NEIGHBOUR,
     BLOCKED_RELATIVE,
     term_adjustment,
 )
@@ -81,12 +82,60 @@ class TestGradedAddresses(unittest.TestCase):
         other_door = au(street="48 Tauss Place")
         self.assertEqual(house_similarity(a, other_door), 0.0)
 
+    def test_another_number_in_the_same_named_premises_is_a_slip(self):
+        a = au(name="Ada Lovelace", street="109 Caley Crescent", street2="Allandale Aged Care",
+               zip="2615", city="Kambah")  # fmt: skip
+        b = au(name="Ada Lovelace", street="287 caley cres", street2="allandale agedcare",
+               zip="2615", city="Kambah")  # fmt: skip
+        self.assertEqual(house_similarity(a, b), 0.8)
+        self.assertEqual(decide(GRADED.score(a, b)), "link")
+        # the lines typed in each other's place still are the same premises
+        swapped = au(street="287 Allandale Aged Care", street2="Caley Crescent")
+        self.assertEqual(house_similarity(a, swapped), 0.8)
+        # another street, or no second line: another door
+        self.assertEqual(
+            house_similarity(a, au(street="287 Ross Road", street2="Allandale Aged Care")), 0.0
+        )
+        self.assertEqual(house_similarity(a, au(street="287 Caley Crescent")), 0.0)
+
+    def test_a_flat_or_floor_alone_is_no_premises(self):
+        # "Apt 4" on the same street: a neighbour as likely as a slip
+        a = au(name="Ada Lovelace", street="12 Mill Street", street2="Apt 4", zip="2615")
+        b = au(name="Ada Lovelace", street="48 Mill Street", street2="Apt 4", zip="2615")
+        self.assertEqual(house_similarity(a, b), 0.0)
+        self.assertNotEqual(decide(GRADED.score(a, b)), "link")
+
     def test_street2_typed_in_place_of_the_street_still_agrees(self):
         a = au(street="12 Kirkpatrick Street", street2="Brentwood Village")
         b = au(street="12 Brentwood Village", street2="Kirkpatrick Street")
         self.assertGreaterEqual(street_similarity(a, b), 0.97)
         nothing = au(street="12 Other Road")
         self.assertLess(street_similarity(a, nothing), 0.7)
+
+    def test_a_move_to_another_town_is_one_disagreement_not_three(self):
+        before = record_from_values(name="Julie Bonnet", email="julie.bonnet@example.com",
+                                    street="21 avenue Jean Jaurès", zip="69007", city="Lyon",
+                                    country_code="FR")  # fmt: skip
+        moved = record_from_values(name="Julie Bonnet", email="julie.bonnet@example.com",
+                                   street="4 rue de la Paix", zip="75002", city="Paris",
+                                   country_code="FR")  # fmt: skip
+        score = GRADED.score(before, moved)
+        self.assertEqual(outcome(score, "locality"), "disagree")
+        weights = {c.field: c.weight for c in score.contributions}
+        self.assertLess(weights["locality"], 0)
+        self.assertEqual(weights["street"], 0.0)
+        self.assertEqual(weights["house"], 0.0)
+        self.assertEqual(decide(score), "link")
+        # in the same town, another street and door still count against
+        neighbour = record_from_values(name="Julie Bonnet", street="4 rue de la Paix",
+                                       zip="69007", city="Lyon", country_code="FR")  # fmt: skip
+        weights = {c.field: c.weight for c in GRADED.score(before, neighbour).contributions}
+        self.assertLess(weights["street"], 0)
+        self.assertLess(weights["house"], 0)
+        # a move without an email or phone that agrees stays apart
+        namesake = record_from_values(name="Julie Bonnet", street="4 rue de la Paix",
+                                      zip="75002", city="Paris", country_code="FR")  # fmt: skip
+        self.assertEqual(decide(GRADED.score(before, namesake)), "new")
 
     def test_postal_code_and_city_have_typo_levels(self):
         base = au(zip="2615", city="Kambah", country_code="AU")
@@ -238,6 +287,32 @@ class TestGuards(unittest.TestCase):
             au(name="Ada Lovelace", email="ada@example.org"),
         )
         self.assertTrue(is_strong(with_email))
+
+    def test_another_name_word_behind_another_door_is_not_asked(self):
+        # the same street, a shared surname, another house number: a neighbour
+        a = au(name="Pierre Martin", street="56 rue de la Paix", zip="75002", city="Paris")
+        b = au(name="Frédéric Martin", street="129 rue de la Paix", zip="75002", city="Paris")
+        score = GRADED.score(a, b)
+        self.assertEqual(score.blocked, BLOCKED_NEIGHBOUR)
+        self.assertEqual(decide(score, 0, 0), "new")
+        # behind the same door it is still asked (a relative, or a name typed for another)
+        same_door = au(name="Frédéric Martin", street="56 rue de la Paix", zip="75002")
+        score = GRADED.score(a, same_door)
+        self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
+        self.assertEqual(decide(score, 0.999, 0.5), "review")
+
+    def test_another_word_and_a_typo_at_the_same_door_is_asked(self):
+        home = {"street": "23 Smeaton Circuit", "zip": "2020", "city": "Greensborough"}
+        a = au(name="Hannah Mason", **home)
+        b = au(name="Sophie Masojn", **home)  # another first name, a typo in the surname
+        score = GRADED.score(a, b)
+        self.assertEqual(outcome(score, "name"), "weak")
+        self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
+        self.assertEqual(decide(score), "review")
+        # no word in common: another person, never asked
+        other = GRADED.score(a, au(name="Sophie Jones", **home))
+        self.assertEqual(other.blocked, BLOCKED_NAMES_DIFFER)
+        self.assertEqual(decide(other, 0, 0), "new")
 
     def test_household_members_stay_apart(self):
         home = {"street": "12 High St", "zip": "2000", "city": "Sydney", "phone": "0298765432"}
