@@ -247,17 +247,34 @@ class ResPartner(models.Model):
         self.env["retail.identity.key"].sudo()._upsert(rows)
 
     def _retail_known_identifiers(self):
-        """The confirmed emails and phones this contact is known by besides
-        its form's: ``(emails, phones)``."""
-        self.ensure_one()
-        if not self.id or not isinstance(self.id, int):
-            return (), ()
-        keys = self.sudo().retail_identity_key_ids
-        found = {kind: [] for kind in IDENTIFIER_KINDS}
-        for key in keys:
-            if key.kind in found and not key.provisional:
-                found[key.kind].append(key.value)
-        return tuple(found["email"]), tuple(found["phone"])
+        """The confirmed emails and phones these contacts are known by (their
+        form's among them): ``{partner id: (emails, phones)}``, one query."""
+        ids = [partner_id for partner_id in self.ids if isinstance(partner_id, int)]
+        if not ids:
+            return {}
+        self.env["retail.identity.key"].flush_model(["partner_id", "provisional"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, kind, value FROM retail_identity_key "
+                "WHERE partner_id = ANY(%s) AND kind IN %s AND NOT provisional",
+                ids,
+                IDENTIFIER_KINDS,
+            )
+        )
+        found = {}
+        for partner_id, kind, value in self.env.cr.fetchall():
+            emails, phones = found.setdefault(partner_id, ([], []))
+            (emails if kind == "email" else phones).append(value)
+        return {partner_id: (tuple(e), tuple(p)) for partner_id, (e, p) in found.items()}
+
+    def _retail_identity_records(self):
+        """``{partner id: IdentityRecord}`` of these contacts, their known
+        emails and phones read at once (see :meth:`_retail_identity_record`)."""
+        known = self._retail_known_identifiers()
+        return {
+            partner.id: partner._retail_identity_record(known=known.get(partner.id, ((), ())))
+            for partner in self
+        }
 
     @api.model
     def _retail_backfill_identity_keys(self, batch=BACKFILL_BATCH):
@@ -288,10 +305,14 @@ class ResPartner(models.Model):
 
     def _retail_identity_record(self, known=True):
         """Return this contact as the matcher sees it
-        (:class:`~..matching.record.IdentityRecord`); with ``known``, its
-        emails and phones are also those of its confirmed identity keys."""
+        (:class:`~..matching.record.IdentityRecord`). Its emails and phones
+        are also those of its confirmed identity keys (``known``: ``True``
+        reads them, ``False`` leaves them out, or ``(emails, phones)`` read
+        already by :meth:`_retail_known_identifiers`)."""
         self.ensure_one()
-        emails, phones = self._retail_known_identifiers() if known else ((), ())
+        if known is True:
+            known = self._retail_known_identifiers().get(self.id, ((), ()))
+        emails, phones = known or ((), ())
         return record_from_values(
             ref=self.id,
             is_company=self.is_company,

@@ -36,8 +36,9 @@ class RetailIdentityKey(models.Model):
         help="The channel that last sent it; empty: the customer's form.",
     )
     provisional = fields.Boolean(
+        default=False,
         help="Brought by a link made on weak evidence: attracts no other customer until "
-        "a person confirms the link or stronger evidence brings it again."
+        "a person confirms the link or stronger evidence brings it again.",
     )
     decision_id = fields.Many2one(
         "retail.identity.decision",

@@ -229,9 +229,10 @@ class RetailPartnerResolver(models.AbstractModel):
             return match
         # On a tie, the oldest customer is the best.
         candidates = candidates.sorted("id")
+        records = candidates._retail_identity_records()
         resolution = resolve(
             record,
-            [(candidate, candidate._retail_identity_record()) for candidate in candidates],
+            [(candidate, records[candidate.id]) for candidate in candidates],
             self.env["retail.identity.field.rule"]._match_model(),
             backend.identity_auto_threshold,
             backend.identity_review_threshold,
