@@ -46,6 +46,8 @@ IDENTITY_KEY_FIELDS = frozenset(
         "parent_id",
     }
 )
+# Context key: the values written are kept as provisional identity keys.
+PROVISIONAL_KEYS_CONTEXT_KEY = "retail_identity_keys_provisional"
 # Partners whose keys the backfill computes at once.
 BACKFILL_BATCH = 2000
 # Below this many rows, counting the contacts is cheaper than it is wrong.
@@ -206,7 +208,11 @@ class ResPartner(models.Model):
             vals = dict(vals, retail_email_relay=False)
         result = super().write(vals)
         if IDENTITY_KEY_FIELDS.intersection(vals):
-            self._retail_add_identity_keys()
+            # An auto merge on weak evidence writes the merged customer's
+            # values: new keys stay provisional (no cascade).
+            self._retail_add_identity_keys(
+                provisional=self.env.context.get(PROVISIONAL_KEYS_CONTEXT_KEY, False)
+            )
         return result
 
     # Identity keys

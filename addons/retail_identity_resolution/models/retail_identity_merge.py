@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL
 
+from .res_partner import PROVISIONAL_KEYS_CONTEXT_KEY
 from .retail_identity_survivorship_rule import field_value_json
 
 _logger = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class RetailIdentityMerge(models.Model):
         # the merged customer's, taken back by an undo.
         gained_keys = self._copy_identity_keys(dst, src, provisional=keys_provisional)
         if values:
-            dst.write(values)
+            dst.with_context(**{PROVISIONAL_KEYS_CONTEXT_KEY: keys_provisional}).write(values)
         if src_was_active:
             src.write({"active": False})
         merge = self.sudo().create(

@@ -192,10 +192,17 @@ class RetailPartnerResolver(models.AbstractModel):
             return
         for key in keys:
             self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", key))
+        email = None if record.email_is_relay else record.email_key
+        # The form's values, and the identity keys a concurrent link kept.
         query = SQL(
             "SELECT id FROM res_partner WHERE active AND parent_id IS NULL "
-            "AND (retail_email_key = %s OR retail_phone_key = %s)",
-            None if record.email_is_relay else record.email_key,
+            "AND (retail_email_key = %s OR retail_phone_key = %s) "
+            "UNION SELECT partner_id FROM retail_identity_key "
+            "WHERE NOT provisional AND ((kind = 'email' AND value = %s) "
+            "OR (kind = 'phone' AND value = %s))",
+            email,
+            record.phone_key,
+            email,
             record.phone_key,
         )
         self.env.cr.execute(query)
