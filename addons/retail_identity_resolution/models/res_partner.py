@@ -361,13 +361,16 @@ class ResPartner(models.Model):
                 SELECT hit.partner_id
                   FROM (VALUES %(keys)s) AS wanted(kind, value)
                   CROSS JOIN LATERAL (
-                        SELECT k.partner_id, k.weight, count(*) OVER () AS shared_by
-                          FROM retail_identity_key k
-                          JOIN res_partner p ON p.id = k.partner_id
-                         WHERE k.kind = wanted.kind AND k.value = wanted.value
-                           AND NOT k.provisional AND %(conditions)s
-                         ORDER BY k.partner_id DESC
-                         LIMIT %(per_key)s) AS hit
+                        -- Counted once limited: a key many share reads
+                        -- ROWS_PER_KEY rows, never all of them.
+                        SELECT found.*, count(*) OVER () AS shared_by
+                          FROM (SELECT k.partner_id, k.weight
+                                  FROM retail_identity_key k
+                                  JOIN res_partner p ON p.id = k.partner_id
+                                 WHERE k.kind = wanted.kind AND k.value = wanted.value
+                                   AND NOT k.provisional AND %(conditions)s
+                                 ORDER BY k.partner_id DESC
+                                 LIMIT %(per_key)s) AS found) AS hit
                  GROUP BY hit.partner_id
                 HAVING sum(hit.weight) >= %(minimum)s
                  ORDER BY sum(hit.weight / hit.shared_by) DESC, hit.partner_id DESC

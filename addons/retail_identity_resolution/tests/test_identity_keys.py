@@ -237,3 +237,16 @@ class TestIdentityKeys(IdentityCase):
             key.with_user(user).unlink()
         key.with_user(manager).unlink()
         self.assertFalse(key.exists())
+
+    def test_an_auto_merge_on_weak_evidence_keeps_the_merged_keys_provisional(self):
+        kept = self.partner("Camille Durand", email="camille.durand@example.fr")
+        merged = self.partner("Camille Durand", phone="07 11 22 33 44")
+        self.env["retail.identity.merge"]._merge_partners(
+            kept, merged, auto=True, keys_provisional=True
+        )
+        self.assertEqual(self.values(kept, "phone", provisional=True), {"+33711223344"})
+        self.assertFalse(self.values(kept, "phone", provisional=False))
+        record = record_from_values(
+            name="Camille Durand", phone="07 11 22 33 44", default_country="FR"
+        )
+        self.assertFalse(self.env["res.partner"]._retail_identity_candidates(record))
