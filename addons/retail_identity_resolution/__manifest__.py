@@ -1,7 +1,7 @@
 {
     "name": "Retail Connect - Identity Resolution",
     "summary": "One person is one customer across every channel",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",
@@ -20,7 +20,9 @@
         "views/retail_identity_survivorship_rule_views.xml",
         "views/retail_identity_dedup_run_views.xml",
         "views/retail_backend_views.xml",
+        "views/retail_identity_key_views.xml",
         "views/res_partner_views.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

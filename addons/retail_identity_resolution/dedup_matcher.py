@@ -65,7 +65,7 @@ class DedupMatcher:
         others = {cid for ids in self.candidate_lists.values() for cid in ids}
         others |= {rid for ids in self.rejected.values() for rid in ids}
         everyone = partners | Partner.browse(sorted(others - set(partners.ids)))
-        self.records = {partner.id: partner._retail_identity_record() for partner in everyone}
+        self.records = everyone._retail_identity_records()
         # The partners the frequencies count.
         self.counted = {
             partner.id for partner in everyone if partner.active and not partner.parent_id

@@ -259,15 +259,14 @@ def key_columns():
     return ["retail_name_key", *BLOCKING_COLUMNS.values()]
 
 
-def identity_keys(values):
-    """The keys ``res.partner._compute_retail_identity_keys`` stores for a
-    partner of ``values`` (same functions, same arguments: the partner's
-    country reads its phone and postal code)."""
-    from odoo.addons.retail_identity_resolution.matching import blocking_keys, record_from_values
-    from odoo.addons.retail_identity_resolution.models.res_partner import BLOCKING_COLUMNS
+def _record(values):
+    """The partner of ``values`` as ``res.partner._retail_identity_record``
+    reads it (same function, same arguments: the partner's country reads its
+    phone and postal code)."""
+    from odoo.addons.retail_identity_resolution.matching import record_from_values
 
     country = values.get("country_code")
-    record = record_from_values(
+    return record_from_values(
         is_company=values.get("is_company", False),
         name=values.get("name"),
         email=values.get("email"),
@@ -278,8 +277,29 @@ def identity_keys(values):
         country_code=country,
         default_country=country,
     )
+
+
+def identity_keys(record):
+    """The keys ``res.partner._compute_retail_identity_keys`` stores for
+    ``record``."""
+    from odoo.addons.retail_identity_resolution.matching import blocking_keys
+    from odoo.addons.retail_identity_resolution.models.res_partner import BLOCKING_COLUMNS
+
     keys = blocking_keys(record)
     return [record.name_key, *(keys.get(key) for key in BLOCKING_COLUMNS)]
+
+
+def key_rows(partner_id, record):
+    """The ``retail.identity.key`` rows a partner of ``record`` holds
+    (``res.partner._retail_add_identity_keys``)."""
+    from odoo.addons.retail_identity_resolution.identity_keys import KEY_WEIGHTS
+    from odoo.addons.retail_identity_resolution.identity_keys import (
+        identity_keys as partner_keys,
+    )
+
+    return [
+        (partner_id, kind, value, KEY_WEIGHTS[kind], False) for kind, value in partner_keys(record)
+    ]
 
 
 def load_partners(env, rows, log=print):
@@ -297,10 +317,15 @@ def load_partners(env, rows, log=print):
     skipped = {*VARIED, *keys, "id", "commercial_partner_id"}
     kept = [name for (name,) in cr.fetchall() if name not in skipped]
     started = time.perf_counter()
-    buffer = io.StringIO()
+    rows = list(rows)
+    cr.execute("SELECT nextval('res_partner_id_seq') FROM generate_series(1, %s)", [len(rows)])
+    ids = sorted(row[0] for row in cr.fetchall())
+    buffer, key_buffer = io.StringIO(), io.StringIO()
     count = 0
-    for values in rows:
+    for partner_id, values in zip(ids, rows, strict=True):
+        record = _record(values)
         line = (
+            partner_id,
             values["name"],
             values.get("email"),
             values.get("phone"),
@@ -309,19 +334,22 @@ def load_partners(env, rows, log=print):
             values.get("city"),
             countries.get(values.get("country_code")),
             bool(values.get("is_company")),
-            *identity_keys(values),
+            *identity_keys(record),
         )
         buffer.write("\t".join(_copy_text(v) for v in line) + "\n")
+        for key in key_rows(partner_id, record):
+            key_buffer.write("\t".join(_copy_text(v) for v in key) + "\n")
         count += 1
     buffer.seek(0)
+    key_buffer.seek(0)
     log(f"   computed the identity keys of {count} partners in "
         f"{time.perf_counter() - started:.1f}s")  # fmt: skip
     started = time.perf_counter()
     staged = [*STAGED, *keys]
-    types = {"country_id": "int", "is_company": "bool"}
+    types = {"id": "int", "country_id": "int", "is_company": "bool"}
     cr.execute(
         "CREATE TEMP TABLE bench_people ("
-        + ", ".join(f"{c} {types.get(c, 'varchar')}" for c in staged)
+        + ", ".join(f"{c} {types.get(c, 'varchar')}" for c in ["id", *staged])
         + ") ON COMMIT DROP"
     )
     cr.copy_expert("COPY bench_people FROM STDIN", buffer)
@@ -332,22 +360,25 @@ def load_partners(env, rows, log=print):
                                  phone_sanitized, {", ".join(staged)}, {", ".join(kept)})
         SELECT s.id, s.id, s.name, lower(s.email), s.retail_phone_key,
                {", ".join(f"s.{c}" for c in staged)}, {kept_sql}
-          FROM (SELECT nextval('res_partner_id_seq') AS id, p.* FROM bench_people p) s,
-               res_partner t
+          FROM bench_people s, res_partner t
          WHERE t.id = %s
-     RETURNING id
         """,
         [template.id],
     )
-    ids = sorted(row[0] for row in cr.fetchall())
+    cr.copy_expert(
+        "COPY retail_identity_key (partner_id, kind, value, weight, provisional) FROM STDIN",
+        key_buffer,
+    )
     template.unlink()
     cr.commit()
-    log(f"   inserted them with COPY + INSERT ... SELECT in "
+    log(f"   inserted them and their identity keys with COPY + INSERT ... SELECT in "
         f"{time.perf_counter() - started:.1f}s")  # fmt: skip
     started = time.perf_counter()
     cr.execute("ANALYZE res_partner")
     cr.commit()
-    log(f"   ANALYZE res_partner in {time.perf_counter() - started:.1f}s")
+    cr.execute("ANALYZE retail_identity_key")
+    cr.commit()
+    log(f"   ANALYZE res_partner, retail_identity_key in {time.perf_counter() - started:.1f}s")
     return ids
 
 

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 from odoo.tools.sql import drop_index
 
 from ..consent import (
@@ -10,7 +10,14 @@ from ..consent import (
     ConsentState,
     apply_statement,
 )
-from ..matching import CANDIDATES_PER_KEY, blocking_keys, record_from_values
+from ..identity_keys import (
+    IDENTIFIER_KINDS,
+    MAX_CANDIDATES,
+    MIN_CANDIDATE_WEIGHT,
+    ROWS_PER_KEY,
+    identity_keys,
+)
+from ..matching import blocking_keys, record_from_values
 
 # matching.blocking_keys() name -> the stored res.partner column holding it.
 # Each column has a partial (key, id) index over the partners candidates are
@@ -22,6 +29,27 @@ BLOCKING_COLUMNS = {
     "zip_house": "retail_zip_house_key",
     "phonetic_city": "retail_phonetic_city_key",
 }
+# The partner fields its own identity keys are read from.
+IDENTITY_KEY_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "name",
+        "is_company",
+        "street",
+        "street2",
+        "zip",
+        "city",
+        "country_id",
+        "company_id",
+        "retail_email_relay",
+        "parent_id",
+    }
+)
+# Context key: the values written are kept as provisional identity keys.
+PROVISIONAL_KEYS_CONTEXT_KEY = "retail_identity_keys_provisional"
+# Partners whose keys the backfill computes at once.
+BACKFILL_BATCH = 2000
 # Below this many rows, counting the contacts is cheaper than it is wrong.
 SMALL_POPULATION = 100_000
 _CANDIDATE_WHERE = "IS NOT NULL AND parent_id IS NULL"
@@ -112,6 +140,21 @@ class ResPartner(models.Model):
     )
     retail_sms_consent_date = fields.Datetime(string="SMS consent date")
 
+    retail_identity_key_ids = fields.One2many(
+        "retail.identity.key",
+        "partner_id",
+        string="Identity keys",
+        groups="retail_connector_base.group_retail_connect_user",
+        help="Every email, phone and address this customer was seen with (its form, its "
+        "channels, the customers merged into it): customers are found and matched by all of "
+        "them. The form's own email and phone are never changed by them.",
+    )
+    retail_identity_key_count = fields.Integer(
+        string="Identity keys count",
+        compute="_compute_retail_identity_key_count",
+        groups="retail_connector_base.group_retail_connect_user",
+    )
+
     retail_merge_count = fields.Integer(
         string="Merges",
         compute="_compute_retail_merge_count",
@@ -146,7 +189,7 @@ class ResPartner(models.Model):
     )
     def _compute_retail_identity_keys(self):
         for partner in self:
-            record = partner._retail_identity_record()
+            record = partner._retail_identity_record(known=False)
             keys = blocking_keys(record)
             partner.retail_name_key = record.name_key
             for key, column in BLOCKING_COLUMNS.items():
@@ -154,14 +197,105 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create([self._retail_stamp_consent(dict(vals)) for vals in vals_list])
+        partners = super().create([self._retail_stamp_consent(dict(vals)) for vals in vals_list])
+        partners._retail_add_identity_keys()
+        return partners
 
     def write(self, vals):
         vals = self._retail_stamp_consent(dict(vals))
         if "email" in vals and "retail_email_relay" not in vals:
             # Another email than the marketplace's relay: a real one.
             vals = dict(vals, retail_email_relay=False)
-        return super().write(vals)
+        result = super().write(vals)
+        if IDENTITY_KEY_FIELDS.intersection(vals):
+            # An auto merge on weak evidence writes the merged customer's
+            # values: new keys stay provisional (no cascade).
+            self._retail_add_identity_keys(
+                provisional=self.env.context.get(PROVISIONAL_KEYS_CONTEXT_KEY, False)
+            )
+        return result
+
+    # Identity keys
+
+    def _compute_retail_identity_key_count(self):
+        counts = dict(
+            self.env["retail.identity.key"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.retail_identity_key_count = counts.get(partner, 0)
+
+    def _retail_add_identity_keys(
+        self, record=None, backend=None, provisional=False, decision=None
+    ):
+        """Keep the keys of ``record`` (an incoming customer this one was
+        found to be; by default the partner's own values) as this
+        partner's identity keys; the values already kept are refreshed, and
+        confirmed unless ``provisional``. Nothing is written on the partner."""
+        rows = []
+        for partner in self:
+            if not record and partner.parent_id:
+                # A delivery address or a contact of a company: never a candidate.
+                continue
+            keys = identity_keys(record or partner._retail_identity_record(known=False))
+            rows += [
+                {
+                    "partner_id": partner.id,
+                    "kind": kind,
+                    "value": value,
+                    "backend_id": backend.id if backend else False,
+                    "provisional": provisional,
+                    "decision_id": decision.id if decision else False,
+                }
+                for kind, value in keys
+            ]
+        self.env["retail.identity.key"].sudo()._upsert(rows)
+
+    def _retail_known_identifiers(self):
+        """The confirmed emails and phones these contacts are known by (their
+        form's among them): ``{partner id: (emails, phones)}``, one query."""
+        ids = [partner_id for partner_id in self.ids if isinstance(partner_id, int)]
+        if not ids:
+            return {}
+        self.env["retail.identity.key"].flush_model(["partner_id", "provisional"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, kind, value FROM retail_identity_key "
+                "WHERE partner_id = ANY(%s) AND kind IN %s AND NOT provisional",
+                ids,
+                IDENTIFIER_KINDS,
+            )
+        )
+        found = {}
+        for partner_id, kind, value in self.env.cr.fetchall():
+            emails, phones = found.setdefault(partner_id, ([], []))
+            (emails if kind == "email" else phones).append(value)
+        return {partner_id: (tuple(e), tuple(p)) for partner_id, (e, p) in found.items()}
+
+    def _retail_identity_records(self):
+        """``{partner id: IdentityRecord}`` of these contacts, their known
+        emails and phones read at once (see :meth:`_retail_identity_record`)."""
+        known = self._retail_known_identifiers()
+        return {
+            partner.id: partner._retail_identity_record(known=known.get(partner.id, ((), ())))
+            for partner in self
+        }
+
+    @api.model
+    def _retail_backfill_identity_keys(self, batch=BACKFILL_BATCH):
+        """Keep the own values of every contact as its identity keys (install,
+        upgrade to 19.0.1.5.0): in batches, archived contacts included (an
+        undone merge brings them back). Return how many contacts were read."""
+        Partner = self.with_context(active_test=False, prefetch_fields=False)
+        last_id, count = 0, 0
+        while True:
+            partners = Partner.search([("id", ">", last_id)], order="id", limit=batch)
+            if not partners:
+                return count
+            partners._retail_add_identity_keys()
+            last_id, count = partners[-1].id, count + len(partners)
+            self.env.invalidate_all()
 
     def _retail_identity_keys(self):
         """The matching keys of this contact: when they change, the channel
@@ -175,10 +309,16 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.country_id or self.company_id.country_id or self.env.company.country_id
 
-    def _retail_identity_record(self):
+    def _retail_identity_record(self, known=True):
         """Return this contact as the matcher sees it
-        (:class:`~..matching.record.IdentityRecord`)."""
+        (:class:`~..matching.record.IdentityRecord`). Its emails and phones
+        are also those of its confirmed identity keys (``known``: ``True``
+        reads them, ``False`` leaves them out, or ``(emails, phones)`` read
+        already by :meth:`_retail_known_identifiers`)."""
         self.ensure_one()
+        if known is True:
+            known = self._retail_known_identifiers().get(self.id, ((), ()))
+        emails, phones = known or ((), ())
         return record_from_values(
             ref=self.id,
             is_company=self.is_company,
@@ -192,29 +332,58 @@ class ResPartner(models.Model):
             country_code=self.country_id.code,
             default_country=self._retail_identity_country().code,
             email_is_relay=self.retail_email_relay,
+            known_emails=emails,
+            known_phones=phones,
         )
 
     @api.model
-    def _retail_identity_candidates(
-        self, record, company=None, exclude=None, limit=CANDIDATES_PER_KEY
-    ):
-        """Return the partners sharing a blocking key with ``record``: one
-        indexed query per key, at most ``limit`` each (the most recent), top-level
-        contacts visible to ``company``. Companies come too: the scoring says
-        why a person is not one."""
-        domain = [("parent_id", "=", False)]
+    def _retail_identity_candidates(self, record, company=None, exclude=None, limit=MAX_CANDIDATES):
+        """Return the partners sharing identity keys with ``record`` (see
+        ``identity_keys``) that weigh ``MIN_CANDIDATE_WEIGHT`` together, the
+        ``limit`` first whose keys weigh most, each key's weight shared among
+        the partners holding it (a key of one partner says more than a key of
+        twenty): top-level active contacts visible to
+        ``company``, provisional keys left out. One query; each key is an
+        index range scan of at most ``ROWS_PER_KEY`` rows, so a key many share
+        costs a bounded search. Companies come too: the scoring says why a
+        person is not one."""
+        keys = identity_keys(record)
+        if not keys:
+            return self.browse()
+        conditions = [SQL("p.active"), SQL("p.parent_id IS NULL")]
         if company:
-            domain.append(("company_id", "in", (False, company.id)))
+            conditions.append(SQL("(p.company_id IS NULL OR p.company_id = %s)", company.id))
         if exclude:
-            domain.append(("id", "not in", exclude.ids))
-        candidates = self.browse()
-        for key, value in blocking_keys(record).items():
-            column = BLOCKING_COLUMNS.get(key)
-            if column:
-                candidates |= self.search(
-                    [(column, "=", value), *domain], order="id desc", limit=limit
-                )
-        return candidates
+            conditions.append(SQL("p.id NOT IN %s", tuple(exclude.ids)))
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT hit.partner_id
+                  FROM (VALUES %(keys)s) AS wanted(kind, value)
+                  CROSS JOIN LATERAL (
+                        -- Counted once limited: a key many share reads
+                        -- ROWS_PER_KEY rows, never all of them.
+                        SELECT found.*, count(*) OVER () AS shared_by
+                          FROM (SELECT k.partner_id, k.weight
+                                  FROM retail_identity_key k
+                                  JOIN res_partner p ON p.id = k.partner_id
+                                 WHERE k.kind = wanted.kind AND k.value = wanted.value
+                                   AND NOT k.provisional AND %(conditions)s
+                                 ORDER BY k.partner_id DESC
+                                 LIMIT %(per_key)s) AS found) AS hit
+                 GROUP BY hit.partner_id
+                HAVING sum(hit.weight) >= %(minimum)s
+                 ORDER BY sum(hit.weight / hit.shared_by) DESC, hit.partner_id DESC
+                 LIMIT %(limit)s
+                """,
+                keys=SQL(", ").join(SQL("(%s, %s)", kind, value) for kind, value in keys),
+                conditions=SQL(" AND ").join(conditions),
+                per_key=ROWS_PER_KEY,
+                minimum=MIN_CANDIDATE_WEIGHT,
+                limit=limit,
+            )
+        )
+        return self.browse(row[0] for row in self.env.cr.fetchall())
 
     @api.model
     def _retail_identity_frequencies(self, records, exclude=None):
@@ -338,4 +507,14 @@ class ResPartner(models.Model):
         )
         action["domain"] = self._retail_merge_domain()
         action["context"] = {"create": False}
+        return action
+
+    def action_view_retail_identity_keys(self):
+        """Open the identity keys of this customer (a manager removes a wrong one)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_identity_resolution.retail_identity_key_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"create": False, "default_partner_id": self.id}
         return action

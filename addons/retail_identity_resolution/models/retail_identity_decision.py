@@ -83,8 +83,22 @@ class RetailIdentityDecision(models.Model):
         "or a bound customer merged once the channel sent more of it.",
     )
     merge_state = fields.Selection(related="merge_id.state", string="Merge state")
+    key_ids = fields.One2many(
+        "retail.identity.key",
+        "decision_id",
+        string="Identity keys",
+        help="The emails, phones and addresses this decision kept on the customer.",
+    )
+    provisional_key_count = fields.Integer(
+        string="Provisional keys", compute="_compute_provisional_key_count"
+    )
 
     _backend_date_idx = models.Index("(backend_id, create_date)")
+
+    @api.depends("key_ids.provisional")
+    def _compute_provisional_key_count(self):
+        for decision in self:
+            decision.provisional_key_count = len(decision.key_ids.filtered("provisional"))
 
     @api.depends("explanation")
     def _compute_explanation_html(self):
@@ -217,6 +231,15 @@ class RetailIdentityDecision(models.Model):
     def _blocked_reason(self, score):
         rows = [row for row in score.explain() if row["field"] == "blocked"]
         return rows[0]["detail"] if rows else score.blocked
+
+    def action_confirm_link(self):
+        """A person says this auto-link is right: the emails, phones and
+        addresses it brought to the customer (provisional, as the evidence was
+        weak) now find the customer like its own."""
+        # Reviewing is the users' job; the keys are written by the resolver.
+        self.check_access("read")
+        self.sudo().key_ids._confirm()
+        return True
 
     def action_open_partner(self):
         self.ensure_one()

@@ -49,7 +49,7 @@ class RetailIdentityFieldRule(models.Model):
                     count=len(partners),
                 )
             )
-        records = [partner._retail_identity_record() for partner in partners]
+        records = list(partners._retail_identity_records().values())
         result = estimate(self._match_model(), records, sessions(records, extended_blocking_keys))
         rules = self.sudo().with_context(active_test=True).search([])
         for rule in rules:

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL
 
+from .res_partner import PROVISIONAL_KEYS_CONTEXT_KEY
 from .retail_identity_survivorship_rule import field_value_json
 
 _logger = logging.getLogger(__name__)
@@ -119,14 +120,18 @@ class RetailIdentityMerge(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _merge_partners(self, dst, src, *, suggestion=None, auto=False, reason=""):
+    def _merge_partners(
+        self, dst, src, *, suggestion=None, auto=False, reason="", keys_provisional=False
+    ):
         """Merge customer ``src`` into ``dst``; return the merge record.
 
         Built on Odoo's partner merge (its discovery of the foreign keys to
         ``res_partner``) but reversible: every moved row and every value
         overwritten on ``dst`` is recorded, and ``src`` is archived instead
         of deleted. Survivorship rules choose the values ``dst`` keeps;
-        marketing consent keeps any opt-out.
+        marketing consent keeps any opt-out. ``dst`` holds the identity keys
+        of ``src`` too (provisional with ``keys_provisional``: an auto merge
+        on weak evidence).
         """
         self.check_access("create")
         dst.ensure_one()
@@ -139,8 +144,11 @@ class RetailIdentityMerge(models.Model):
         old_values = {name: field_value_json(dst, name) for name in values}
         src_was_active = src.active
         lines = self.env["retail.identity.repointer"].sudo()._repoint(src, dst)
+        # Before the surviving values are written: the keys they bring are
+        # the merged customer's, taken back by an undo.
+        gained_keys = self._copy_identity_keys(dst, src, provisional=keys_provisional)
         if values:
-            dst.write(values)
+            dst.with_context(**{PROVISIONAL_KEYS_CONTEXT_KEY: keys_provisional}).write(values)
         if src_was_active:
             src.write({"active": False})
         merge = self.sudo().create(
@@ -157,6 +165,8 @@ class RetailIdentityMerge(models.Model):
                 "line_ids": [Command.create(line) for line in lines],
             }
         )
+        if gained_keys:
+            self.env["retail.identity.key"].sudo().browse(gained_keys).write({"merge_id": merge.id})
         merge._post_note(
             self.env._(
                 "%(src)s was merged into this customer (%(merge)s).",
@@ -179,6 +189,40 @@ class RetailIdentityMerge(models.Model):
             auto,
         )
         return self.browse(merge.id)
+
+    @api.model
+    def _copy_identity_keys(self, dst, src, provisional=False):
+        """``dst`` holds the identity keys of ``src`` too (``src`` keeps its
+        own, for an undo); return the ids of the keys ``dst`` gained."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO retail_identity_key
+                       (partner_id, kind, value, weight, backend_id, provisional, decision_id,
+                        first_seen, last_seen, create_uid, write_uid, create_date, write_date)
+                SELECT %(dst)s, kind, value, weight, backend_id, provisional OR %(provisional)s,
+                       decision_id, first_seen, last_seen, %(uid)s, %(uid)s,
+                       now() at time zone 'UTC', now() at time zone 'UTC'
+                  FROM retail_identity_key
+                 WHERE partner_id = %(src)s
+                 ORDER BY kind, value
+                ON CONFLICT (partner_id, kind, value) DO UPDATE
+                   SET provisional = retail_identity_key.provisional AND EXCLUDED.provisional,
+                       first_seen = LEAST(retail_identity_key.first_seen, EXCLUDED.first_seen),
+                       last_seen = GREATEST(retail_identity_key.last_seen, EXCLUDED.last_seen)
+             RETURNING id, xmax = 0
+                """,
+                dst=dst.id,
+                src=src.id,
+                provisional=bool(provisional),
+                uid=self.env.uid,
+            )
+        )
+        gained = [key_id for key_id, inserted in self.env.cr.fetchall() if inserted]
+        self.env["retail.identity.key"].invalidate_model()
+        self.env["res.partner"].invalidate_model(["retail_identity_key_ids"])
+        return gained
 
     @api.model
     def _lock_partners(self, partners):
@@ -285,6 +329,10 @@ class RetailIdentityMerge(models.Model):
             dst.write(restore)
         if self.src_was_active:
             src.write({"active": True})
+        # The keys the kept customer gained by the merge go with it.
+        self.env["retail.identity.key"].sudo().search(
+            [("merge_id", "=", self.id), ("partner_id", "=", dst.id)]
+        ).unlink()
         self.write(
             {"state": "undone", "undo_user_id": self.env.uid, "undo_date": fields.Datetime.now()}
         )

@@ -6,11 +6,15 @@ from odoo.addons.retail_connector_base.exceptions import TransientError
 from odoo.addons.retail_connector_base.schemas import Address
 
 from ..identity_match import IdentityMatch, email_is_relay, international_phone
-from ..matching import record_from_values, resolve
+from ..matching import is_strong, record_from_values, resolve
+from ..models.res_partner import IDENTITY_KEY_FIELDS
 
 # The decision _identity_resolve() took, for _lookup_partner() to follow:
 # the base's _resolve() sits between the two and knows nothing of it.
 DECISION_CONTEXT_KEY = "retail_identity_decision_id"
+# Set while the customer is linked on weak evidence: the channel's values do
+# not change the customer's form (they are kept as provisional keys).
+WEAK_LINK_CONTEXT_KEY = "retail_identity_weak_link"
 
 
 class RetailPartnerResolver(models.AbstractModel):
@@ -50,6 +54,12 @@ class RetailPartnerResolver(models.AbstractModel):
         if bound:
             keys = bound._retail_identity_keys()
             partner = super()._resolve(backend, customer, event=event)
+            if partner == bound:
+                # The channel's own record of this customer: whatever the
+                # form keeps, what the channel sent identifies it.
+                partner._retail_add_identity_keys(
+                    self._identity_record(backend, customer), backend=backend
+                )
             if partner == bound and partner.active and partner._retail_identity_keys() != keys:
                 partner = self._identity_rematch(backend, partner, event=event)
             return partner
@@ -59,15 +69,35 @@ class RetailPartnerResolver(models.AbstractModel):
         decision = self.env["retail.identity.decision"]._log_match(
             backend, match, customer=customer, event=event
         )
-        resolver = self.with_context(**{DECISION_CONTEXT_KEY: decision.id})
+        weak = match.decision == "link" and not is_strong(
+            match.score, backend.identity_auto_threshold
+        )
+        resolver = self.with_context(
+            **{DECISION_CONTEXT_KEY: decision.id, WEAK_LINK_CONTEXT_KEY: weak}
+        )
         partner = super(RetailPartnerResolver, resolver)._resolve(backend, customer, event=event)
         decision.partner_id = partner
+        self._identity_keep_keys(backend, partner, match, decision)
         if partner != match.partner:
             self._identity_suggest(backend, partner, match, decision, "import")
         elif match.merges:
             # After the binding is made: the merges stay undoable.
             self._identity_merge_bridged(backend, partner, match, decision)
         return partner
+
+    @api.model
+    def _identity_keep_keys(self, backend, partner, match, decision):
+        """Keep every email, phone and address the incoming customer carries
+        as identity keys of ``partner`` (the form is left as the base wrote
+        it). Keys of an auto-link on weak evidence are provisional: they
+        attract no other customer until a person confirms the link
+        (:meth:`retail.identity.decision.action_confirm_link`) or stronger
+        evidence brings them again: links do not cascade."""
+        linked = match.decision == "link" and partner == match.partner
+        provisional = linked and not is_strong(match.score, backend.identity_auto_threshold)
+        partner._retail_add_identity_keys(
+            match.record, backend=backend, provisional=provisional, decision=decision
+        )
 
     @api.model
     def _lookup_partner(self, backend, customer):
@@ -103,7 +133,13 @@ class RetailPartnerResolver(models.AbstractModel):
     @api.model
     def _update_partner(self, backend, partner, values):
         """Override of `retail_connector_base`: a marketplace's relay address
-        never replaces a customer's own email."""
+        never replaces a customer's own email, and a link on weak evidence
+        changes none of the values customers are found by (no cascade: they
+        are kept as provisional identity keys)."""
+        if self.env.context.get(WEAK_LINK_CONTEXT_KEY):
+            values = {
+                name: value for name, value in values.items() if name not in IDENTITY_KEY_FIELDS
+            }
         if values.get("retail_email_relay") and partner.email and not partner.retail_email_relay:
             values = {
                 name: value
@@ -156,10 +192,17 @@ class RetailPartnerResolver(models.AbstractModel):
             return
         for key in keys:
             self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", key))
+        email = None if record.email_is_relay else record.email_key
+        # The form's values, and the identity keys a concurrent link kept.
         query = SQL(
             "SELECT id FROM res_partner WHERE active AND parent_id IS NULL "
-            "AND (retail_email_key = %s OR retail_phone_key = %s)",
-            None if record.email_is_relay else record.email_key,
+            "AND (retail_email_key = %s OR retail_phone_key = %s) "
+            "UNION SELECT partner_id FROM retail_identity_key "
+            "WHERE NOT provisional AND ((kind = 'email' AND value = %s) "
+            "OR (kind = 'phone' AND value = %s))",
+            email,
+            record.phone_key,
+            email,
             record.phone_key,
         )
         self.env.cr.execute(query)
@@ -193,9 +236,10 @@ class RetailPartnerResolver(models.AbstractModel):
             return match
         # On a tie, the oldest customer is the best.
         candidates = candidates.sorted("id")
+        records = candidates._retail_identity_records()
         resolution = resolve(
             record,
-            [(candidate, candidate._retail_identity_record()) for candidate in candidates],
+            [(candidate, records[candidate.id]) for candidate in candidates],
             self.env["retail.identity.field.rule"]._match_model(),
             backend.identity_auto_threshold,
             backend.identity_review_threshold,
@@ -228,6 +272,7 @@ class RetailPartnerResolver(models.AbstractModel):
                     match.partner,
                     partner,
                     auto=True,
+                    keys_provisional=not is_strong(match.score, backend.identity_auto_threshold),
                     reason=self.env._(
                         "Auto-link: %(channel)s sent more of the customer (score %(score)s).",
                         channel=backend.name,
@@ -266,7 +311,13 @@ class RetailPartnerResolver(models.AbstractModel):
             )
             try:
                 with self.env.cr.savepoint():
-                    merge = Merge._merge_partners(partner, other, auto=True, reason=reason)
+                    merge = Merge._merge_partners(
+                        partner,
+                        other,
+                        auto=True,
+                        reason=reason,
+                        keys_provisional=not is_strong(score, backend.identity_auto_threshold),
+                    )
             except UserError:
                 self.env["retail.identity.suggestion"]._propose(
                     partner, other, source=decision.stage, backend=backend, decision=decision

@@ -13,3 +13,4 @@ from . import test_order_flow_identity
 from . import test_graded_matching
 from . import test_probability
 from . import test_rule_estimation
+from . import test_identity_keys
