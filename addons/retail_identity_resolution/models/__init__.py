@@ -1,6 +1,7 @@
 from . import retail_identity_field_rule
 from . import retail_identity_field_rule_estimate
 from . import res_partner
+from . import res_partner_consent
 from . import retail_identity_key
 from . import retail_backend
 from . import retail_identity_decision
