@@ -49,9 +49,9 @@ def test_a_poison_message_fails_alone(fault_server, backend, ledger):
     ledger.visible = "event 'failed' with the field path (Retail > Events)"
 
 
-def slow_loris(port, path, body, headers, stop):
-    """Send the headers, then the body a byte at a time until ``stop``; the status line
-    Odoo answers (or None)."""
+def slow_loris(port, path, body, headers, stop, pause=0.5):
+    """Send the headers, then the body a byte at a time, ``pause`` seconds apart, until
+    ``stop``; the status line Odoo answers (or None)."""
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -63,7 +63,7 @@ def slow_loris(port, path, body, headers, stop):
                 sock.sendall(bytes([byte]))
             except OSError:
                 break  # Odoo answered and closed
-            time.sleep(0.5)
+            time.sleep(pause)
         try:
             return sock.recv(200).split(b"\r\n", 1)[0].decode()
         except OSError:
@@ -145,3 +145,19 @@ def test_bad_bodies_get_a_clear_status_and_store_nothing(fault_server, backend, 
     ledger.accepted = ledger.stored = sum(counts.values())
     ledger.applied, ledger.lost, ledger.doubled = 1, 0, 0
     ledger.visible = f"400/413/415/408 with the reason; good delivery in {waited:.0f}s"
+
+
+def test_a_sender_stalling_past_the_socket_timeout_gets_408(fault_server, backend):
+    """6. A sender silent longer than a worker's socket timeout (2 s) after the first
+    byte of its body is as late as one past the deadline: 408, never a 500."""
+    backend_id, url = backend
+    path = url.removeprefix(fault_server.base_url)
+    before = event_counts(fault_server, backend_id)
+    body, headers = signed_delivery(order_payload(), SECRET)
+    with socket.create_connection(("127.0.0.1", fault_server.port), timeout=60) as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        sock.sendall((head + "\r\n").encode() + body[:1])
+        status = sock.recv(200).split(b"\r\n", 1)[0].decode()  # then silence
+    assert status.split(" ", 1)[1] == "408 REQUEST TIMEOUT", status
+    assert event_counts(fault_server, backend_id) == before

@@ -51,7 +51,12 @@ def _read_before_deadline(raw, length):
     while remaining:
         if time.monotonic() > deadline:
             raise BodyTimeout()
-        chunk = raw.read1(min(remaining, 65536))
+        try:
+            chunk = raw.read1(min(remaining, 65536))
+        except TimeoutError:
+            # The worker's socket timeout (ODOO_HTTP_SOCKET_TIMEOUT, 2 s) ran out
+            # between two bytes: as slow as a sender past the deadline.
+            raise BodyTimeout() from None
         if not chunk:
             break  # the sender closed the connection: the body is short
         chunks.append(chunk)
