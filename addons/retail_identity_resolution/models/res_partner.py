@@ -167,19 +167,7 @@ class ResPartner(models.Model):
         for column in ("retail_email_key", "retail_phone_key"):
             drop_index(self.env.cr, f"{self._table}__{column}_index", self._table)
 
-    @api.depends(
-        "email",
-        "phone",
-        "name",
-        "is_company",
-        "street",
-        "street2",
-        "zip",
-        "city",
-        "country_id",
-        "company_id",
-        "retail_email_relay",
-    )
+    @api.depends(*sorted(IDENTITY_KEY_FIELDS - {"parent_id"}))
     def _compute_retail_identity_keys(self):
         for partner in self:
             record = partner._retail_identity_record(known=False)
