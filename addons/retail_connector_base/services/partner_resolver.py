@@ -63,15 +63,8 @@ class RetailPartnerResolver(models.AbstractModel):
         order's), passed on by every importer; the binding records it, and
         overrides (identity resolution) may name it in what they log.
         """
-        Binding = self.env["retail.binding"]
-        lock_key = customer.external_id or email_normalize(customer.email or "")
-        if lock_key:
-            Binding._lock(backend, "res.partner", lock_key)
-        partner = self.env["res.partner"]
-        binding = Binding
-        if customer.external_id:
-            binding = Binding._find(backend, "res.partner", customer.external_id)
-            partner = binding._record() if binding else partner
+        binding = self._claim_customer(backend, customer)
+        partner = binding._record() if binding else self.env["res.partner"]
         stale = _is_stale(binding, customer.updated_at)
         if not partner:
             partner = self._lookup_partner(backend, customer)
@@ -81,8 +74,28 @@ class RetailPartnerResolver(models.AbstractModel):
         elif not stale:
             self._update_partner(backend, partner, values)
         if customer.external_id and not stale:
-            Binding._bind(backend, partner, customer.external_id, customer.updated_at, event)
+            binding._bind(
+                backend, partner, customer.external_id, customer.updated_at, event, binding=binding
+            )
         return partner
+
+    @api.model
+    def _claim_customer(self, backend, customer):
+        """Serialize the imports of one channel customer across workers; return
+        its binding (claimed: without a record while it is new), or an empty
+        one for a guest (then the lock is on the email).
+
+        Claimed, not looked up after a lock: a worker that waited for another
+        one importing the same new customer would keep its older snapshot,
+        miss that one's binding and create a second contact (see
+        ``retail.binding._claim``)."""
+        Binding = self.env["retail.binding"]
+        if customer.external_id:
+            return Binding._claim(backend, "res.partner", customer.external_id)
+        lock_key = email_normalize(customer.email or "")
+        if lock_key:
+            Binding._lock(backend, "res.partner", lock_key)
+        return Binding
 
     @api.model
     def _lookup_partner(self, backend, customer):

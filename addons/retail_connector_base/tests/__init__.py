@@ -25,4 +25,5 @@ from . import test_order_flow
 from . import test_triage_assist
 from . import test_runbooks
 from . import test_binding_claim_race
+from . import test_customer_claim_race
 from . import test_inventory_batch

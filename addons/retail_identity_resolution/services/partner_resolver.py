@@ -1,6 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL
 
 from odoo.addons.retail_connector_base.exceptions import TransientError
 from odoo.addons.retail_connector_base.schemas import Address
@@ -41,15 +41,9 @@ class RetailPartnerResolver(models.AbstractModel):
         explanation and ``event``), suggest the pairs to review, and match a
         bound customer again when the channel sends more of it (an auto-link
         then merges it into the existing one)."""
-        Binding = self.env["retail.binding"]
-        lock_key = customer.external_id or email_normalize(customer.email or "")
-        if lock_key:
-            # The base takes the same lock; matching must see what a
-            # concurrent import of the same customer created.
-            Binding._lock(backend, "res.partner", lock_key)
-        binding = customer.external_id and Binding._find(
-            backend, "res.partner", customer.external_id
-        )
+        # The base claims the same; matching must see what a concurrent
+        # import of the same customer created.
+        binding = self._claim_customer(backend, customer)
         bound = binding._record() if binding else self.env["res.partner"]
         if bound:
             keys = bound._retail_identity_keys()
