@@ -65,6 +65,7 @@ class RetailInventoryBatch(models.AbstractModel):
             _logger.info("Batch of stock counts of %s applied one by one: %s", event.id, exc)
             return self._apply_one_by_one(counts, started)
         self._record_outcomes(counts[1:], outcomes[1:], started)
+        self._close_jobs(counts[1:], event)
         return outcomes[0]
 
     @api.model
@@ -107,6 +108,7 @@ class RetailInventoryBatch(models.AbstractModel):
         leader, *followers = counts
         Importer = self.env["retail.inventory.importer"]
         outcome = Importer._apply_counts([leader])[0]
+        applied = []
         for count in followers:
             try:
                 with self.env.cr.savepoint():
@@ -115,7 +117,43 @@ class RetailInventoryBatch(models.AbstractModel):
                 _logger.info("retail.event %s left to its own job: %s", count.event.id, exc)
                 continue
             self._record_outcomes([count], [follower_outcome], started)
+            applied.append(count)
+        self._close_jobs(applied, leader.event)
         return outcome
+
+    @api.model
+    def _close_jobs(self, counts, leader):
+        """Mark the jobs of ``counts``, applied in ``leader``'s batch, done
+        while they still wait (``pending``): the runner then does not send
+        each of them through an HTTP worker only to find its event done,
+        which cost more than the count itself. A job the runner already took
+        (or changed since this transaction's snapshot) is left to run: it
+        finds its event done and applies nothing."""
+        job_ids = [count.event.job_id.id for count in counts if count.event.job_id]
+        if not job_ids:
+            return
+        result = self.env._("Applied in the batch of event %s.", leader.id)
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    SQL(
+                        """
+                        UPDATE queue_job
+                           SET state = 'done', result = %s,
+                               date_done = clock_timestamp() AT TIME ZONE 'UTC'
+                         WHERE id IN (SELECT id FROM queue_job
+                                       WHERE id = ANY(%s) AND state = 'pending'
+                                         FOR NO KEY UPDATE SKIP LOCKED)
+                        """,
+                        result,
+                        job_ids,
+                    ),
+                    log_exceptions=False,
+                )
+        except SerializationFailure:
+            return
+        self.env["queue.job"].invalidate_model(["state", "result", "date_done"])
 
     @api.model
     def _record_outcomes(self, counts, outcomes, started):
