@@ -35,8 +35,8 @@ What it does
     its first ones); frequencies are counted over the partners so far;
   - ``batch``: the deduplication run with auto-link (``dedup_matcher``): all
     records are partners; in id order, each one is resolved with
-    ``matching.resolve()`` against the older partners sharing one of its
-    keys (at most ``CANDIDATES_PER_KEY`` per key); a link merges it (and the
+    ``matching.resolve()`` against the older partners the key search finds
+    (as the import does); a link merges it (and the
     other partners it links to) into the best one, whose values follow the
     merge's survivorship rules; frequencies over the partners but itself.
     ``--batch pairwise``: every pair sharing a key decided alone and the
@@ -195,6 +195,13 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
             samples.append((i, j, score))
     if causes:
         print("  same person, compared but not auto-linked (cluster pairs):", dict(causes))
+    review_causes = Counter()
+    for i, j, _total in outcome.reviews:
+        score = outcome.scores.get((i, j)) or outcome.scores.get((j, i))
+        why = (score.blocked or "band") if score else "bridge"
+        review_causes[("same" if truth[i] == truth[j] else "other", why)] += 1
+    if review_causes:
+        print("  review pairs by (person, why not linked):", dict(review_causes.most_common()))
     for i, j in wrong_samples[:show]:
         score = outcome.scores.get((i, j)) or outcome.scores.get((j, i))
         if score is None:  # a merge of two partners a record linked to
@@ -298,12 +305,6 @@ def main(argv=None):
         "(CANDIDATES_PER_KEY per key); extended: the extended keys, every partner sharing one",
     )
     parser.add_argument(
-        "--batch-keys",
-        action="store_true",
-        help="batch path with --blocking keytable: search the key table as the import "
-        "does (default: the stored columns, as dedup_matcher does today)",
-    )
-    parser.add_argument(
         "--tf",
         action="store_true",
         help="term-frequency adjustment of name and street agreements (counts over the set; "
@@ -327,8 +328,6 @@ def main(argv=None):
     rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
     keys_of = seeded_keys if args.blocking == "seeded" else extended_blocking_keys
-    # The deduplication run (dedup_matcher) searches the stored columns.
-    batch_keys_of = seeded_keys if args.blocking == "keytable" else keys_of
     print(f"Field rules: {len(rules)} from {_shown_path(args.rules)}; "
           f"blocking keys: {args.blocking}; "
           f"thresholds: auto {args.auto}, review {args.review} (match probability; prior "
@@ -363,7 +362,7 @@ def main(argv=None):
                     update=not args.no_update,
                     terms=terms,
                 )
-            elif args.blocking == "keytable" and args.batch == "resolve" and args.batch_keys:
+            elif args.blocking == "keytable" and args.batch == "resolve":
                 outcome = keytable.resolve_batch(
                     rows, to_record, set_model, (args.auto, args.review), resolve, terms=terms
                 )
@@ -385,13 +384,13 @@ def main(argv=None):
                     to_record,
                     set_model,
                     (args.auto, args.review),
-                    batch_keys_of,
+                    keys_of,
                     resolve,
                     terms=terms,
                 )
             else:
                 outcome = evaluate.resolve_batch_pairwise(
-                    records, set_model, decision, batch_keys_of, terms=terms
+                    records, set_model, decision, keys_of, terms=terms
                 )
             seconds = time.perf_counter() - start
             print_figures(name, path, evaluate.figures(truth, outcome), block_recall, seconds)
