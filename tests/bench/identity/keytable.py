@@ -174,6 +174,8 @@ def resolve_incrementally(
                     _count(counts, table, best, +1)
                 elif bridges == "suggest":
                     _suggest(outcome, partner_of[best], partner_of[other], 0.0)
+            for other, score in result.suggest:  # told apart from it
+                _suggest(outcome, partner_of[other], i, score.total)
             continue
         number = len(partner_of)
         partner_of[number] = i
@@ -229,6 +231,8 @@ def resolve_batch(rows, to_record, model, thresholds, resolve, terms=None):
                 updated[best] = len(rows)
                 table.merge(best, src, values)
                 _count(counts, table, best, +1)
+            for j, score in result.suggest:  # told apart from it
+                _suggest(outcome, j, i, score.total)
             continue
         for j, score in result.suggest:
             _suggest(outcome, j, i, score.total)
