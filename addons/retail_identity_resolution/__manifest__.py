@@ -1,7 +1,7 @@
 {
     "name": "Retail Connect - Identity Resolution",
     "summary": "One person is one customer across every channel",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retail-connect/retail-connect",
     "author": "Retail Connect contributors",

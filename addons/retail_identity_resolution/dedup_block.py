@@ -102,6 +102,12 @@ class DedupBlock:
             ]
         best, scores = resolution.partner, dict(resolution.scores)
         outcomes = [self.apply_pair(best, partner, resolution.score, "link")]
+        merged_into = best if outcomes[0] == "merge" else partner
+        # Linkable too, but told apart from the one it is: suggested with it.
+        outcomes += [
+            self.apply_pair(other, merged_into, score, "review")
+            for other, score in resolution.suggest
+        ]
         if outcomes[0] != "merge":
             # Not merged (refused, or decided already): the others it links to
             # are only suggested with it.

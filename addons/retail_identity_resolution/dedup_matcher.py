@@ -2,38 +2,48 @@
 
 The partners of a block are taken in id order; each one is resolved with
 :func:`~.matching.resolution.resolve` against the older partners the
-resolver would find for it (one indexed lookup per blocking key, the
-``CANDIDATES_PER_KEY`` most recent per key, top-level partners of its
-company), as if it arrived now: the best partner it links to is the one it
+resolver would find for it (``res.partner._retail_identity_candidates``: the
+identity-key table searched by its keys, ``ROWS_PER_KEY`` most recent rows
+per key, the ``MAX_CANDIDATES`` whose keys weigh most and at least
+``MIN_CANDIDATE_WEIGHT``, top-level partners of its company), as if it
+arrived now: the best partner it links to is the one it
 is, the others it links to are merged into that one unless two of them are
 told apart (then nothing is linked and all are suggested). No pair is
 linked alone, so a chain A~B, B~C never joins A and C that are told apart.
 
-The candidates of a whole block come from one query per blocking key (a
-lateral join on the key's index), not from one search per partner; the
-merges done while the block is processed (a partner merged into an older
-one, whose values and keys change) are applied to those candidate lists
-and to the email and phone frequencies in memory, so each partner sees the
+The candidates of a whole block come from one query (a lateral join on the
+key table's index per key), not from one search per partner; the merges
+done while the block is processed (a partner merged into an older one, who
+gains the merged one's keys and its new values') are applied to those
+candidate lists and to the email and phone frequencies in memory, so each partner sees the
 partners as they are when its turn comes. The accuracy benchmark
 (``tests/bench/identity/evaluate.py``, ``resolve_batch``) runs the same
 steps on plain records.
 """
 
+from collections import Counter
+
 from odoo.tools import SQL
 
-from .matching import CANDIDATES_PER_KEY, blocking_keys, resolve
-from .models.res_partner import BLOCKING_COLUMNS
+from .identity_keys import (
+    KEY_WEIGHTS,
+    MAX_CANDIDATES,
+    MIN_CANDIDATE_WEIGHT,
+    ROWS_PER_KEY,
+    identity_keys,
+)
+from .matching import resolve
 
-# Candidates fetched per partner and key beyond the resolver's limit: room
-# for the partners archived by the merges of the block.
-CANDIDATE_SLACK = CANDIDATES_PER_KEY
+# Rows fetched per partner and key beyond the resolver's: room for the
+# partners archived by the merges of the block.
+CANDIDATE_SLACK = ROWS_PER_KEY
 FREQUENCY_KEYS = (("email", "email_key"), ("phone", "phone_key"))
 
 
 class DedupMatcher:
     """Resolves the partners of blocks one after the other."""
 
-    def __init__(self, env, auto_threshold, review_threshold, candidate_limit=CANDIDATES_PER_KEY):
+    def __init__(self, env, auto_threshold, review_threshold, candidate_limit=MAX_CANDIDATES):
         self.env = env
         self.auto_threshold = auto_threshold
         self.review_threshold = review_threshold
@@ -42,8 +52,8 @@ class DedupMatcher:
         # Reset by each block.
         self.records = {}  # partner id -> IdentityRecord as it is now
         self.archived = set()  # merged away during the block
-        # Merged into during the block: {id: its blocking keys now}, and the
-        # other way round {(key, value): ids}.
+        # Merged into during the block: {id: the identity keys it holds now},
+        # and the other way round {(kind, value): ids}.
         self.changed = {}
         self.changed_index = {}
         self.frequencies = {}
@@ -60,12 +70,15 @@ class DedupMatcher:
         Partner = self.env["res.partner"]
         partners = partners.sorted("id")
         self.archived, self.changed, self.changed_index = set(), {}, {}
+        # The block's partners first: their keys are searched by.
+        self.records = partners._retail_identity_records()
         self.candidate_lists = self._candidate_lists(partners.ids)
         self.rejected = self._rejected_pairs(partners.ids)
         others = {cid for ids in self.candidate_lists.values() for cid in ids}
         others |= {rid for ids in self.rejected.values() for rid in ids}
-        everyone = partners | Partner.browse(sorted(others - set(partners.ids)))
-        self.records = everyone._retail_identity_records()
+        others = Partner.browse(sorted(others - set(partners.ids)))
+        self.records.update(others._retail_identity_records())
+        everyone = partners | others
         # The partners the frequencies count.
         self.counted = {
             partner.id for partner in everyone if partner.active and not partner.parent_id
@@ -104,11 +117,10 @@ class DedupMatcher:
         dst.invalidate_recordset()
         self.records[dst.id] = dst._retail_identity_record()
         self._count(dst.id, +1)
-        for item in self.changed.get(dst.id, {}).items():
-            self.changed_index[item].discard(dst.id)
-        keys = self.changed[dst.id] = blocking_keys(self.records[dst.id])
-        for item in keys.items():
-            self.changed_index.setdefault(item, set()).add(dst.id)
+        # Its own keys, those of the partners merged into it among them.
+        keys = self.changed[dst.id] = self._held_keys(dst.id)
+        for key in keys:
+            self.changed_index.setdefault(key, set()).add(dst.id)
 
     def _count(self, partner_id, sign):
         """Move the email and phone counts held for ``partner_id``'s values."""
@@ -145,70 +157,92 @@ class DedupMatcher:
         return frequencies
 
     def _candidates(self, partner_id):
-        """(candidate ids in id order, count of rejected ones left out): per
-        blocking key, the ``candidate_limit`` most recent active partners of
-        lower id holding the key now."""
-        keys = blocking_keys(self.records[partner_id])
+        """(candidate ids in id order, count of rejected ones left out): the
+        key-table search of the resolver (``_retail_identity_candidates``)
+        among the active partners of lower id holding the keys now."""
         rejected = self.rejected.get(partner_id, set())
-        found = set()
-        for key, column in BLOCKING_COLUMNS.items():
-            value = keys.get(key)
-            if not value:
-                continue
-            # fetched at the start of the block, but those merged away since,
-            # and those merged into whose key changed...
+        weight, share = Counter(), Counter()
+        for key in identity_keys(self.records[partner_id]):
+            # fetched at the start of the block, but those merged away since...
             ids = {
                 cid
-                for cid in self.candidate_lists.get((partner_id, column), ())
+                for cid in self.candidate_lists.get((partner_id, *key), ())
                 if cid not in self.archived
-                and (cid not in self.changed or self.changed[cid].get(key) == value)
             }
             # ...and those merged into who hold it now
             ids.update(
                 cid
-                for cid in self.changed_index.get((key, value), ())
+                for cid in self.changed_index.get(key, ())
                 if cid < partner_id and cid not in self.archived
             )
-            found.update(sorted(ids, reverse=True)[: self.candidate_limit])
-        return sorted(found - rejected), len(found & rejected)
+            rows = sorted(ids, reverse=True)[:ROWS_PER_KEY]
+            for cid in rows:
+                weight[cid] += KEY_WEIGHTS[key[0]]
+                share[cid] += KEY_WEIGHTS[key[0]] / len(rows)
+        found = sorted(
+            (cid for cid in weight if weight[cid] >= MIN_CANDIDATE_WEIGHT),
+            key=lambda cid: (-share[cid], -cid),
+        )[: self.candidate_limit]
+        return sorted(set(found) - rejected), len(set(found) & rejected)
 
     def _candidate_lists(self, partner_ids):
-        """``{(partner id, column): [candidate ids]}``: active top-level
-        partners of lower id and of the partner's company (or none) holding
-        the partner's key in ``column``, most recent first, as the resolver's
-        searches (``res.partner._retail_identity_candidates``); companies
-        come too, the scoring tells a person from a company."""
+        """``{(partner id, kind, value): [candidate ids]}``: per identity key of
+        each partner, the active top-level partners of lower id and of the
+        partner's company (or none) holding it confirmed, most recent first,
+        as the resolver's search (``res.partner._retail_identity_candidates``,
+        with room for the partners merged away meanwhile); companies come
+        too, the scoring tells a person from a company."""
         self.env["res.partner"].flush_model()
-        lists = {}
-        for column in BLOCKING_COLUMNS.values():
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT p.id, c.id
-                      FROM res_partner p
-                      CROSS JOIN LATERAL (
-                            SELECT q.id
-                              FROM res_partner q
-                             WHERE q.%(column)s = p.%(column)s
-                               AND q.id < p.id
-                               AND q.active
-                               AND q.parent_id IS NULL
-                               AND (q.company_id IS NULL OR p.company_id IS NULL
-                                    OR q.company_id = p.company_id)
-                             ORDER BY q.id DESC
-                             LIMIT %(limit)s
-                      ) c
-                     WHERE p.id = ANY(%(ids)s) AND p.%(column)s IS NOT NULL
-                     ORDER BY p.id, c.id DESC
-                    """,
-                    column=SQL.identifier(column),
-                    limit=self.candidate_limit + CANDIDATE_SLACK,
-                    ids=list(partner_ids),
-                )
+        self.env["retail.identity.key"].flush_model()
+        wanted = [
+            SQL("(%s, %s, %s)", partner_id, kind, value)
+            for partner_id in partner_ids
+            for kind, value in identity_keys(self.records[partner_id])
+        ]
+        if not wanted:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT wanted.partner_id, wanted.kind, wanted.value, c.partner_id
+                  FROM (VALUES %(wanted)s) AS wanted(partner_id, kind, value)
+                  JOIN res_partner p ON p.id = wanted.partner_id
+                  CROSS JOIN LATERAL (
+                        SELECT k.partner_id
+                          FROM retail_identity_key k
+                          JOIN res_partner q ON q.id = k.partner_id
+                         WHERE k.kind = wanted.kind AND k.value = wanted.value
+                           AND NOT k.provisional
+                           AND k.partner_id < wanted.partner_id
+                           AND q.active
+                           AND q.parent_id IS NULL
+                           AND (q.company_id IS NULL OR p.company_id IS NULL
+                                OR q.company_id = p.company_id)
+                         ORDER BY k.partner_id DESC
+                         LIMIT %(limit)s
+                  ) c
+                 ORDER BY wanted.partner_id, c.partner_id DESC
+                """,
+                wanted=SQL(", ").join(wanted),
+                limit=ROWS_PER_KEY + CANDIDATE_SLACK,
             )
-            for partner_id, candidate_id in self.env.cr.fetchall():
-                lists.setdefault((partner_id, column), []).append(candidate_id)
+        )
+        lists = {}
+        for partner_id, kind, value, candidate_id in self.env.cr.fetchall():
+            lists.setdefault((partner_id, kind, value), []).append(candidate_id)
         return lists
+
+    def _held_keys(self, partner_id):
+        """The confirmed identity keys ``partner_id`` holds now."""
+        self.env["retail.identity.key"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT kind, value FROM retail_identity_key "
+                "WHERE partner_id = %s AND NOT provisional",
+                partner_id,
+            )
+        )
+        return set(self.env.cr.fetchall())
 
     def _rejected_pairs(self, partner_ids):
         """``{partner id: {ids of the partners a person said it is not}}``."""

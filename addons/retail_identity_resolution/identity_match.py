@@ -39,7 +39,8 @@ class IdentityMatch:
     def apply_resolution(self, resolution, auto_threshold, review_threshold):
         """Take the decision of ``resolution`` (a :class:`~.matching.Resolution`
         with at least one score): the best candidate it links to is the
-        customer and the others it links to are merged into it; otherwise the
+        customer and the others it links to are merged into it (those told
+        apart from it are ``reviews``); otherwise the
         candidates it links to who are told apart are ``ambiguous`` and the
         best ``MAX_SUGGESTIONS`` of the review band are ``reviews``."""
         self.decision = resolution.decision
@@ -49,6 +50,8 @@ class IdentityMatch:
         if resolution.decision == "link":
             self.partner, self.score = resolution.partner, resolution.score
             self.merges = [(partner, scores[partner]) for partner in resolution.merge]
+            # Linkable too but told apart from it: a person says.
+            self.reviews = list(resolution.suggest[:MAX_SUGGESTIONS])
             return self
         # Linkable to several customers who are told apart.
         self.ambiguous = [

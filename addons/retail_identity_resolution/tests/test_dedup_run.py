@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.addons.retail_connector_base.tests.common import RetailCase
 
 from ..dedup_matcher import DedupMatcher
+from ..matching import record_from_values
 
 LOGGER = "odoo.addons.retail_identity_resolution.models.retail_identity_dedup_run"
 
@@ -313,3 +314,22 @@ class TestDedupRun(RetailCase):
                 )
                 self.assertEqual(merge.dst_partner_id, web)
                 savepoint.rollback()
+
+    def test_candidates_are_found_by_every_identity_key(self):
+        # The shop's customer: her name and phone on the form, and the email
+        # a channel sent with her kept as an identity key only...
+        shop = self.env["res.partner"].create(
+            {"name": "Camille Petit", "phone": "+33 6 11 22 33 44"}
+        )
+        web_values = {"name": "Camille Petit", "email": "camille.petit@gmail.com"}
+        shop._retail_add_identity_keys(record_from_values(**web_values, default_country="FR"))
+        self.assertFalse(shop.email, "the form is left as it was")
+        # ...then the web shop's customer with that email: the run finds her
+        # by the key the form does not show, as the resolver does.
+        web = self.env["res.partner"].create(web_values)
+        run = self.new_run(dry_run=False, auto_link=True)
+        run.action_start()
+        self.run_jobs(run)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertTrue(shop.active)
+        self.assertFalse(web.active, "merged into the shop's customer")

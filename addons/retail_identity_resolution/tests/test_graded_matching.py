@@ -314,6 +314,15 @@ class TestGuards(unittest.TestCase):
         self.assertEqual(other.blocked, BLOCKED_NAMES_DIFFER)
         self.assertEqual(decide(other, 0, 0), "new")
 
+    def test_a_surname_changed_for_a_double_one_at_the_same_door_is_asked(self):
+        home = {"street": "41 Clancy St", "zip": "2600", "city": "Springwood"}
+        a = au(name="Sophie Maynard", **home)
+        b = au(name="Sophie Otto-Coats", **home)  # married: her given name kept
+        score = GRADED.score(a, b)
+        self.assertEqual(outcome(score, "name"), "weak")
+        self.assertEqual(score.blocked, BLOCKED_NAME_WORD_DIFFERS)
+        self.assertEqual(decide(score), "review", "a person says, never linked alone")
+
     def test_household_members_stay_apart(self):
         home = {"street": "12 High St", "zip": "2000", "city": "Sydney", "phone": "0298765432"}
         score = GRADED.score(au(name="Marie Dupont", **home), au(name="Pierre Dupont", **home))

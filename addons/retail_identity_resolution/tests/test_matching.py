@@ -279,6 +279,25 @@ class TestResolve(unittest.TestCase):
         self.assertIsNone(result.partner)
         self.assertEqual({ref for ref, _score in result.suggest}, {0, 1})
 
+    def test_a_record_identifying_one_of_two_people_links_to_that_one(self):
+        father = person(**{**ADA, "name": "Jean Martin", "email": "jean.martin@example.org",
+                           "phone": "06 11 11 11 11"})  # fmt: skip
+        # The son of the same name at the shop: his phone only, told apart.
+        son = person(**{**ADA, "name": "Jean Martin", "email": None,
+                        "phone": "06 22 22 22 22"})  # fmt: skip
+        # A parcel with the father's email: it is the father (nothing tells it
+        # from the son but that email).
+        parcel = person(**{**ADA, "name": "Jean MARTIN", "email": "jean.martin@example.org",
+                           "phone": None})  # fmt: skip
+        result = self.resolve(parcel, father, son)
+        self.assertEqual((result.decision, result.partner), ("link", 0))
+        self.assertEqual(result.merge, ())
+        self.assertEqual([ref for ref, _score in result.suggest], [1], "the son: a person says")
+        # His email and the son's phone: either of them, nobody can say.
+        both = person(**{**ADA, "name": "Jean MARTIN", "email": "jean.martin@example.org",
+                         "phone": "06 22 22 22 22"})  # fmt: skip
+        self.assertEqual(self.resolve(both, father, son).decision, "review")
+
     def test_nothing_found_is_new(self):
         self.assertEqual(self.resolve(person(**ADA)).decision, "new")
         other = person(name="Charles Babbage", zip="75002")

@@ -183,6 +183,27 @@ class TestIdentityResolver(IdentityCase):
         )
         self.assertFalse(self.env["retail.identity.merge"].search([]))
 
+    def test_a_customer_identifying_one_of_two_namesakes_is_linked_to_that_one(self):
+        address = {k: v for k, v in OBERKAMPF.items() if k != "country_code"}
+        father = self.partner(
+            "Jean Martin", email="jean.martin@example.fr", phone="+33 6 11 11 11 11", **address
+        )
+        # His son of the same name at the same address: the shop knows his phone.
+        son = self.partner("Jean Martin", phone="+33 6 22 22 22 22", **address)
+        # A web order with the father's email: him, the son only suggested.
+        incoming = self.resolve(
+            first_name="Jean",
+            last_name="Martin",
+            email="jean.martin@example.fr",
+            default_address=OBERKAMPF,
+        )
+        self.assertEqual(incoming, father)
+        self.assertTrue(son.active, "not merged")
+        decision = self.last_decision()
+        self.assertEqual(decision.decision, "link")
+        self.assertFalse(decision.merge_id)
+        self.assertEqual(self.pair(son, father).state, "open")
+
     def test_a_rejected_pair_is_not_merged_by_a_record_carrying_both(self):
         pos = self.resolve(first_name="Jean", last_name="Martin", phone="06 12 34 56 78")
         web = self.resolve(first_name="Jean", last_name="Martin", email="jean.martin@example.fr")

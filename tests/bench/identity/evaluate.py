@@ -149,6 +149,8 @@ def resolve_incrementally(
                     add(best, current[best][1], +1)
                 elif bridges == "suggest":
                     _suggest(outcome, partner_of[best], partner_of[other], 0.0)
+            for other, score in result.suggest:  # told apart from it
+                _suggest(outcome, partner_of[other], i, score.total)
             if update and is_strong(result.score, auto_threshold):
                 values = _updated(current[best][0], rows[i], current[best][1])
                 add(best, current[best][1], -1)
@@ -285,6 +287,8 @@ def resolve_batch(
                 outcome.links.append((min(best, src), max(best, src)))
                 merge(best, src)
                 population -= 1
+            for j, score in result.suggest:  # told apart from it
+                _suggest(outcome, j, i, score.total)
             continue
         for j, score in result.suggest:
             _suggest(outcome, j, i, score.total)
