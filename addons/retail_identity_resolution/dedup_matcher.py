@@ -21,17 +21,9 @@ partners as they are when its turn comes. The accuracy benchmark
 steps on plain records.
 """
 
-from collections import Counter
-
 from odoo.tools import SQL
 
-from .identity_keys import (
-    KEY_WEIGHTS,
-    MAX_CANDIDATES,
-    MIN_CANDIDATE_WEIGHT,
-    ROWS_PER_KEY,
-    identity_keys,
-)
+from .identity_keys import MAX_CANDIDATES, ROWS_PER_KEY, identity_keys, rank_candidates
 from .matching import resolve
 
 # Rows fetched per partner and key beyond the resolver's: room for the
@@ -161,7 +153,7 @@ class DedupMatcher:
         key-table search of the resolver (``_retail_identity_candidates``)
         among the active partners of lower id holding the keys now."""
         rejected = self.rejected.get(partner_id, set())
-        weight, share = Counter(), Counter()
+        rows_per_key = {}
         for key in identity_keys(self.records[partner_id]):
             # fetched at the start of the block, but those merged away since...
             ids = {
@@ -175,15 +167,9 @@ class DedupMatcher:
                 for cid in self.changed_index.get(key, ())
                 if cid < partner_id and cid not in self.archived
             )
-            rows = sorted(ids, reverse=True)[:ROWS_PER_KEY]
-            for cid in rows:
-                weight[cid] += KEY_WEIGHTS[key[0]]
-                share[cid] += KEY_WEIGHTS[key[0]] / len(rows)
-        found = sorted(
-            (cid for cid in weight if weight[cid] >= MIN_CANDIDATE_WEIGHT),
-            key=lambda cid: (-share[cid], -cid),
-        )[: self.candidate_limit]
-        return sorted(set(found) - rejected), len(set(found) & rejected)
+            rows_per_key[key] = sorted(ids, reverse=True)[:ROWS_PER_KEY]
+        found = set(rank_candidates(rows_per_key, self.candidate_limit))
+        return sorted(found - rejected), len(found & rejected)
 
     def _candidate_lists(self, partner_ids):
         """``{(partner id, kind, value): [candidate ids]}``: per identity key of

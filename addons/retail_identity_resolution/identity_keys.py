@@ -8,6 +8,8 @@ the customer is. A candidate is a customer whose keys weigh at least
 ``MIN_CANDIDATE_WEIGHT`` together with the incoming record's.
 """
 
+from collections import Counter
+
 from .matching import extended_blocking_keys
 
 KEY_KINDS = [
@@ -50,3 +52,19 @@ def identity_keys(record):
             kind = "email_relay"
         keys.add((kind, value))
     return sorted(keys)
+
+
+def rank_candidates(rows_per_key, limit=MAX_CANDIDATES):
+    """The ranking of ``res.partner._retail_identity_candidates`` in Python:
+    from ``{(kind, value): [partner ids holding it, at most ROWS_PER_KEY]}``,
+    the partners whose keys weigh ``MIN_CANDIDATE_WEIGHT`` together, the
+    ``limit`` first whose keys weigh most, each key's weight shared among
+    the partners holding it (ties: the most recent)."""
+    weight, share = Counter(), Counter()
+    for (kind, _value), rows in rows_per_key.items():
+        for partner in rows:
+            weight[partner] += KEY_WEIGHTS[kind]
+            share[partner] += KEY_WEIGHTS[kind] / len(rows)
+    found = [p for p in weight if weight[p] >= MIN_CANDIDATE_WEIGHT]
+    found.sort(key=lambda p: (-share[p], -p))
+    return found[:limit]

@@ -21,11 +21,9 @@ from collections import Counter, defaultdict
 
 from odoo.addons.retail_identity_resolution.identity_keys import (
     IDENTIFIER_KINDS,
-    KEY_WEIGHTS,
-    MAX_CANDIDATES,
-    MIN_CANDIDATE_WEIGHT,
     ROWS_PER_KEY,
     identity_keys,
+    rank_candidates,
 )
 from odoo.addons.retail_identity_resolution.matching import is_strong
 
@@ -92,22 +90,18 @@ class KeyTable:
     def candidates(self, record, below=None, exclude=()):
         """``_retail_identity_candidates(record)``: partner numbers, best first
         (``below``: only partners of a lower number, the batch's older ones)."""
-        weight, share = Counter(), Counter()
-        for kind, value in identity_keys(record):
-            rows = sorted(
+        rows_per_key = {
+            key: sorted(
                 (
                     p
-                    for p in self.holders.get((kind, value), ())
+                    for p in self.holders.get(key, ())
                     if p in self.active and p not in exclude and (below is None or p < below)
                 ),
                 reverse=True,
             )[:ROWS_PER_KEY]
-            for partner in rows:
-                weight[partner] += KEY_WEIGHTS[kind]
-                share[partner] += KEY_WEIGHTS[kind] / len(rows)
-        found = [p for p in weight if weight[p] >= MIN_CANDIDATE_WEIGHT]
-        found.sort(key=lambda p: (-share[p], -p))
-        return found[:MAX_CANDIDATES]
+            for key in identity_keys(record)
+        }
+        return rank_candidates(rows_per_key)
 
 
 def form_counts(table):
